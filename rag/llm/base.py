@@ -1,0 +1,99 @@
+"""The one LLM interface every use in the project goes through (summaries, rewriting, answers).
+
+    llm = build_llm(settings.llm)
+    text = llm.generate([ChatMessage("user", "Hi")], GenerationOptions(max_new_tokens=32)).text
+    for delta in llm.stream(messages, cancel=token): ...
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal, Protocol, runtime_checkable
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationOptions:
+    """Sampling options as Llama-3 users know them. Defaults suit grounded QA (near-greedy)."""
+
+    temperature: float = 0.1
+    top_p: float = 0.9
+    top_k: int = 40
+    repetition_penalty: float = 1.1
+    max_new_tokens: int = 384
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+
+    def with_(self, **changes: object) -> GenerationOptions:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str = "stop"  # stop | length | cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStatus:
+    backend: str
+    model: str
+    ready: bool
+    detail: str = ""
+    context_window: int = 0
+
+
+class CancelToken:
+    """Set by a caller (e.g. a client that disconnected) to stop a generation early."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+@runtime_checkable
+class LLM(Protocol):
+    backend: str
+    model_name: str
+
+    @property
+    def context_window(self) -> int: ...
+
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        """Prompt tokens for these messages with the chat template applied, by the model's tokenizer."""
+        ...
+
+    def generate(
+        self,
+        messages: Sequence[ChatMessage],
+        options: GenerationOptions | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Generation: ...
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        options: GenerationOptions | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[str]: ...
+
+    def status(self) -> ModelStatus: ...
+
+    def warm_up(self) -> None: ...

@@ -1,0 +1,166 @@
+"""One settings tree for everything: env vars `RAG_...` (nested with `__`), an optional TOML file, defaults.
+
+Precedence: explicit arguments > environment > config file (`RAG_CONFIG`, else `./rag.toml`) > defaults.
+
+    RAG_DATA_DIR=/srv/rag RAG_LLM__BACKEND=ollama RAG_LLM__MODEL=llama3 rag ask "..."
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+import platformdirs
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+from pydantic_settings.exceptions import SettingsError
+
+from rag.errors import ConfigError
+
+LLMBackend = Literal["llamacpp", "ollama", "transformers", "openai"]
+
+
+class EmbeddingSettings(BaseModel):
+    model: str = Field(
+        "",
+        description="sentence-transformers model id or local path; empty = the bundled all-MiniLM-L6-v2 "
+        "(English, offline). For Chinese+English use e.g. BAAI/bge-m3 or intfloat/multilingual-e5-base.",
+    )
+    device: str = Field("cpu", description="torch device: cpu, cuda, cuda:1, mps or auto")
+    batch_size: int = Field(64, ge=1, description="texts per embedding batch")
+    query_prefix: str = Field("", description="prepended to queries (e5: 'query: ', bge: an instruction)")
+    document_prefix: str = Field("", description="prepended to passages (e5: 'passage: ')")
+
+
+class LLMSettings(BaseModel):
+    backend: LLMBackend = Field("llamacpp", description="llamacpp | ollama | transformers | openai")
+    model: str = Field(
+        "",
+        description="GGUF path (llamacpp), Ollama name such as llama3 (ollama), HF id or path "
+        "(transformers), served model name (openai); empty = the bundled SmolLM2-135M-Instruct GGUF",
+    )
+    base_url: str = Field("", description="server URL for ollama/openai; empty = the backend's default")
+    api_key: SecretStr | None = Field(None, description="API key for an OpenAI-compatible server")
+    context_window: int = Field(0, ge=0, description="tokens; 0 = read it from the model")
+    threads: int = Field(0, ge=0, description="CPU threads for llamacpp; 0 = all cores")
+    gpu_layers: int = Field(0, description="layers offloaded to the GPU (llamacpp); -1 = all")
+    device: str = Field("auto", description="transformers: auto (CUDA when present), cpu, cuda")
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field("auto", description="transformers dtype")
+    quantization: Literal["none", "8bit", "4bit"] = Field("none", description="bitsandbytes loading (CUDA)")
+    adapter_path: str = Field("", description="LoRA adapter directory (peft) for the transformers backend")
+    gguf_file: str = Field("", description="transformers: GGUF file name inside `model` to load")
+    temperature: float = Field(0.1, ge=0, le=2)
+    top_p: float = Field(0.9, gt=0, le=1)
+    top_k: int = Field(40, ge=0)
+    repetition_penalty: float = Field(1.1, gt=0)
+    max_new_tokens: int = Field(384, ge=1)
+    seed: int | None = Field(None, description="sampling seed; set it for reproducible answers")
+    timeout_s: float = Field(300, gt=0, description="max seconds for one generation")
+
+
+class ChromaSettings(BaseModel):
+    url: str = Field("", description="Chroma server URL (http://host:8000); empty = embedded in the data dir")
+    tenant: str = Field("default_tenant")
+    database: str = Field("default_database")
+
+
+class ChunkingSettings(BaseModel):
+    chunk_tokens: int = Field(
+        200, ge=16, le=8192, description="target chunk size in embedder tokens (MiniLM embeds at most 256)"
+    )
+    overlap_tokens: int = Field(32, ge=0, description="tokens shared by consecutive chunks of one section")
+    min_chunk_tokens: int = Field(24, ge=1, description="smaller fragments are merged into a neighbour")
+
+
+class SummarySettings(BaseModel):
+    strategy: Literal["extractive", "llm"] = Field(
+        "extractive", description="extractive (no LLM, fast) or llm (written by the configured LLM)"
+    )
+    max_tokens: int = Field(160, ge=16, description="summary length budget in embedder tokens")
+    llm_part_tokens: int = Field(1500, ge=128, description="llm: long documents are summarised in parts")
+
+
+class IngestSettings(BaseModel):
+    max_file_mb: float = Field(200, gt=0, description="larger files are skipped with a reason")
+    include_hidden: bool = Field(False, description="walk into hidden files and folders")
+    write_batch: int = Field(512, ge=1, description="chunks embedded and written per batch")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", env_nested_delimiter="__", extra="ignore", validate_default=True
+    )
+
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("rag", appauthor=False)),
+        description="where the index, manifest, uploads and conversations live",
+    )
+    collection: str = Field("default", description="collection used when none is named")
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, description="API keys; empty = no auth (loopback only)")
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)  # type: ignore[arg-type]
+    llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings)  # type: ignore[arg-type]
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)  # type: ignore[arg-type]
+    summary: SummarySettings = Field(default_factory=SummarySettings)  # type: ignore[arg-type]
+    ingest: IngestSettings = Field(default_factory=IngestSettings)  # type: ignore[arg-type]
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [k.strip() for k in value.split(",") if k.strip()]
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = config_path()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+
+def config_path() -> Path | None:
+    named = os.environ.get("RAG_CONFIG")
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"config file {path} (from RAG_CONFIG) does not exist", hint="fix RAG_CONFIG")
+        return path
+    local = Path("rag.toml")
+    return local if local.is_file() else None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation errors into one ConfigError that names each bad field."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid settings: {problems}",
+            hint="check the RAG_* environment variables and the config file",
+        ) from None
+    except SettingsError as exc:
+        raise ConfigError(str(exc), hint="check the RAG_* environment variables and the config file") from None
