@@ -37,9 +37,16 @@ class Embedder(Protocol):
     def embed_array(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray: ...
 
     @property
+    def dimension(self) -> int: ...
+
+    @property
     def max_tokens(self) -> int: ...
 
     def token_lengths(self, texts: Sequence[str]) -> list[int]: ...
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]: ...
+
+    def coverage(self, text: str) -> float: ...
 
 
 class SentenceTransformerEmbedder(Embeddings):
@@ -137,3 +144,20 @@ class SentenceTransformerEmbedder(Embeddings):
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
         encoded = self.model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
         return [len(ids) for ids in encoded]
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        """Character span of each token of `text`, without special tokens."""
+        encoded = self.model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        return [(int(a), int(b)) for a, b in encoded["offset_mapping"]]
+
+    def coverage(self, text: str) -> float:
+        """Share of `text`'s tokens the model knows (not the unknown token): how well it can read it.
+        The bundled English model reads little of a Chinese question; a multilingual one reads it all."""
+        tokenizer = self.model.tokenizer
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        unk = tokenizer.unk_token_id
+        if not ids:
+            return 0.0
+        if unk is None:
+            return 1.0
+        return 1.0 - sum(1 for i in ids if i == unk) / len(ids)

@@ -116,4 +116,5 @@ class QueryResponse(BaseModel):
     uncited: bool = Field(False, description="the answer carries no valid citation")
     rewritten_query: str = ""
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per stage and total")
+    usage: dict[str, int] = Field(default_factory=dict, description="prompt_tokens, completion_tokens")
     collection: str = ""

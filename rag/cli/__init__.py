@@ -1,0 +1,43 @@
+"""The `rag` command. Each command group lives in its own module; errors become a message and an exit code:
+0 success, 1 some work failed (a file, a backend), 2 usage or configuration error."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from rag.cli import admin, ask, ingest
+from rag.cli.output import print_error
+from rag.errors import ConfigError, InvalidInputError, NotFoundError, RagError
+
+app = typer.Typer(
+    name="rag",
+    help="Local, private question answering over your documents, with citations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+ingest.register(app)
+ask.register(app)
+admin.register(app)
+
+USAGE_ERRORS = (ConfigError, InvalidInputError, NotFoundError)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Abort:
+        print_error("aborted")
+        sys.exit(130)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except RagError as exc:
+        print_error(exc.message, exc.hint)
+        sys.exit(2 if isinstance(exc, USAGE_ERRORS) else 1)
+    except KeyboardInterrupt:
+        print_error("interrupted")
+        sys.exit(130)

@@ -1,0 +1,115 @@
+"""`rag collections`, `rag documents`, `rag models`: look at and manage what is stored and configured."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from rag.cli.output import out_console, print_json
+from rag.components import Components
+from rag.settings import load_settings
+
+collections_app = typer.Typer(help="List or delete collections.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(collections_app, name="collections")
+    app.command("documents")(documents)
+    app.command("models")(models)
+
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON on stdout")]
+
+
+@collections_app.command("list")
+def list_collections(json_output: JsonFlag = False) -> None:
+    """Collections with their document and chunk counts."""
+    components = Components(load_settings())
+    rows = []
+    for info in components.catalog.collections():
+        counts = components.catalog.counts(info.name)
+        rows.append({"name": info.name, "embedder": info.embedder, **counts})
+    if json_output:
+        print_json(rows)
+        return
+    table = Table("name", "documents", "chunks", "embedder")
+    for r in rows:
+        table.add_row(str(r["name"]), str(r["documents"]), str(r["chunks"]), str(r["embedder"]))
+    out_console.print(table)
+
+
+@collections_app.command("delete")
+def delete_collection(
+    name: str, yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False
+) -> None:
+    """Delete a collection: its summaries, chunks and lexical index."""
+    components = Components(load_settings())
+    components.index.collection(name)
+    if not yes:
+        typer.confirm(f"delete collection {name!r} and everything indexed in it?", abort=True)
+    components.index.delete_collection(name)
+    out_console.print(f"deleted collection {name!r}")
+
+
+def documents(
+    collection: Annotated[str | None, typer.Option("--collection", "-c")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Documents of a collection with their status (the manifest)."""
+    settings = load_settings()
+    components = Components(settings)
+    info = components.index.collection(collection or settings.collection)
+    rows = components.index.documents(info)
+    if json_output:
+        print_json(
+            [
+                {
+                    "doc_id": r.doc_id,
+                    "source": r.source,
+                    "title": r.title,
+                    "file_type": r.file_type,
+                    "status": "failed" if r.error and not r.version else "ready",
+                    "chunks": r.chunk_count,
+                    "content_hash": r.content_hash,
+                    "error": r.error,
+                    "ingested": r.ingested,
+                }
+                for r in rows
+            ]
+        )
+        return
+    table = Table("document", "type", "chunks", "ingested", "status")
+    for r in rows:
+        when = dt.datetime.fromtimestamp(r.ingested).strftime("%Y-%m-%d %H:%M") if r.ingested else "-"
+        status = f"[red]{r.error}[/]" if r.error else "ready"
+        table.add_row(r.relpath, r.file_type, str(r.chunk_count), when, status)
+    out_console.print(table)
+
+
+def models(json_output: JsonFlag = False) -> None:
+    """The configured LLM and embedder, and whether each is ready."""
+    from rag.llm.factory import describe_settings
+
+    settings = load_settings()
+    status = describe_settings(settings.llm)
+    data = {
+        "llm": {
+            "backend": status.backend,
+            "model": status.model,
+            "ready": status.ready,
+            "detail": status.detail,
+            "context_window": status.context_window,
+        },
+        "embedding": {"model": settings.embedding.model or "all-MiniLM-L6-v2 (bundled)"},
+    }
+    if json_output:
+        print_json(data)
+        return
+    mark = "[green]ready[/]" if status.ready else f"[red]not ready[/]: {status.detail}"
+    out_console.print(f"LLM       {status.backend}  {status.model}  {mark}", highlight=False)
+    if status.context_window:
+        out_console.print(f"          context window {status.context_window} tokens", highlight=False)
+    out_console.print(f"embedder  {data['embedding']['model']}", highlight=False)

@@ -1,0 +1,23 @@
+"""Terminal output shared by the commands: errors to stderr, JSON to stdout."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+
+err_console = Console(stderr=True)
+out_console = Console()
+
+
+def print_error(message: str, hint: str = "") -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    if hint:
+        err_console.print(f"  [yellow]hint:[/] {hint}", highlight=False, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()

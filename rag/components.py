@@ -1,0 +1,85 @@
+"""The composition root: every component built from one `Settings`, lazily. The CLI and the API both
+use it, and nothing is built at import time, so tests build their own with their own settings.
+
+    components = Components(load_settings())
+    report = components.ingest_pipeline().run([Path("docs")], "default")
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from rag.embeddings import SentenceTransformerEmbedder
+from rag.settings import Settings
+from vectorstore.catalog import Catalog
+from vectorstore.chroma_store import ChromaStore
+from vectorstore.index import TwoLevelIndex
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestPipeline
+    from rag.llm.base import LLM
+
+
+class Components:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._llm: LLM | None = None
+
+    @cached_property
+    def embedder(self) -> SentenceTransformerEmbedder:
+        return SentenceTransformerEmbedder.from_settings(self.settings.embedding)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return Catalog(self.settings.data_dir / "catalog.sqlite3")
+
+    @cached_property
+    def chroma(self) -> ChromaStore:
+        chroma = self.settings.chroma
+        return ChromaStore(
+            url=chroma.url,
+            path=self.settings.data_dir / "chroma",
+            tenant=chroma.tenant,
+            database=chroma.database,
+        )
+
+    @cached_property
+    def index(self) -> TwoLevelIndex:
+        return TwoLevelIndex(self.catalog, self.chroma)
+
+    def llm(self) -> LLM:
+        if self._llm is None:
+            with self._lock:
+                if self._llm is None:
+                    from rag.llm.factory import build_llm
+
+                    self._llm = build_llm(self.settings.llm)
+        return self._llm
+
+    def ingest_pipeline(self) -> IngestPipeline:
+        from ingest.chunking import Chunker
+        from ingest.pipeline import IngestPipeline
+        from ingest.summaries import ExtractiveSummarizer, LLMSummarizer, Summarizer
+
+        chunking = self.settings.chunking
+        summary = self.settings.summary
+        summarizer: Summarizer
+        if summary.strategy == "llm":
+            summarizer = LLMSummarizer(self.llm(), part_tokens=summary.llm_part_tokens)
+        else:
+            summarizer = ExtractiveSummarizer(self.embedder, max_tokens=summary.max_tokens)
+        return IngestPipeline(
+            index=self.index,
+            embedder=self.embedder,
+            chunker=Chunker(
+                self.embedder,
+                chunk_tokens=chunking.chunk_tokens,
+                overlap_tokens=chunking.overlap_tokens,
+                min_chunk_tokens=chunking.min_chunk_tokens,
+            ),
+            summarizer=summarizer,
+            settings=self.settings,
+        )

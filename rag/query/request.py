@@ -1,0 +1,36 @@
+"""What a caller asks the query pipeline for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rag.llm.base import ChatMessage
+
+Stage = Literal["rewrite", "summaries", "lexical", "dense", "rerank", "compression"]
+STAGES: tuple[Stage, ...] = ("rewrite", "summaries", "lexical", "dense", "rerank", "compression")
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Restrict every search to matching documents. All given conditions must hold."""
+
+    source_prefix: str | None = None  # a path prefix of the source file (absolute or as ingested)
+    file_types: tuple[str, ...] = ()  # e.g. ("pdf", "md")
+    modified_after: float | None = None  # file modification time, epoch seconds
+    modified_before: float | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.source_prefix or self.file_types or self.modified_after or self.modified_before)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryRequest:
+    question: str
+    collection: str
+    history: tuple[ChatMessage, ...] = ()
+    top_k: int | None = None  # context items handed to the LLM; None = settings
+    filters: Filters = field(default_factory=Filters)
+    retrieval_only: bool = False  # stop after compression and return the context
+    disabled: frozenset[Stage] = frozenset()  # stages switched off (ablation)

@@ -1,0 +1,117 @@
+"""Two-level hybrid retrieval.
+
+1. Summary level: dense and BM25 search over document summaries pick the most relevant documents.
+2. Chunk level: dense and BM25 search over the chunks of those documents, and over all chunks (so a
+   weak summary cannot hide the answer).
+3. Weighted reciprocal-rank fusion of the chunk lists, plus a prior for chunks of documents the
+   summary level ranked high. Dense lists are weighted by how well the embedder reads the question.
+
+Filters resolve to a set of documents in the catalog and restrict every search.
+
+    retriever = HybridRetriever(index, embedder, settings.retrieval)
+    candidates = retriever.retrieve(info, "How many points ...?", Filters(), disabled=frozenset())
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.embeddings import Embedder
+from rag.query.fusion import weighted_rrf
+from rag.query.request import Filters, Stage
+from rag.settings import RetrievalSettings
+from rag.types import ScoredChunk, ScoredSummary
+from vectorstore.catalog import CollectionInfo
+from vectorstore.index import TwoLevelIndex
+
+
+@dataclass(slots=True)
+class Retrieval:
+    chunks: list[ScoredChunk]  # fused, best first
+    documents: list[ScoredSummary]  # the summary level's pick, best first
+    dense_weight: float
+
+
+class HybridRetriever:
+    def __init__(self, index: TwoLevelIndex, embedder: Embedder, settings: RetrievalSettings) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+
+    def allowed_documents(self, info: CollectionInfo, filters: Filters) -> list[str] | None:
+        if filters.empty:
+            return None
+        return self.index.catalog.filtered_doc_ids(
+            info.name,
+            source_prefix=filters.source_prefix,
+            file_types=filters.file_types,
+            modified_after=filters.modified_after,
+            modified_before=filters.modified_before,
+        )
+
+    def retrieve(
+        self, info: CollectionInfo, query: str, filters: Filters, disabled: frozenset[Stage] = frozenset()
+    ) -> Retrieval:
+        allowed = self.allowed_documents(info, filters)
+        k = self.settings.candidates
+        use_dense = "dense" not in disabled
+        use_lexical = "lexical" not in disabled
+        dense_weight = self.embedder.coverage(query) ** 2 if use_dense else 0.0
+        vector = self.embedder.embed_array([query], query=True)[0] if dense_weight > 0 else None
+
+        documents: list[ScoredSummary] = []
+        if "summaries" not in disabled and self.settings.summary_docs > 0:
+            documents = self._pick_documents(info, query, vector, dense_weight, allowed, use_lexical)
+
+        rankings: list[tuple[Sequence[ScoredChunk], float]] = []
+        scopes: list[list[str] | None] = [allowed]
+        if documents:
+            scopes.append([d.summary.doc_id for d in documents])
+        for scope in scopes:
+            if vector is not None:
+                rankings.append((self.index.search_chunks(info, vector, k, scope), dense_weight))
+            if use_lexical:
+                rankings.append((self.index.lexical_chunks(info, query, k, scope), 1.0))
+        fused = weighted_rrf(rankings, key=lambda h: h.chunk.id)
+
+        doc_rank = {d.summary.doc_id: r for r, d in enumerate(documents)}
+        components = _component_scores(rankings)
+        results: list[ScoredChunk] = []
+        for hit, score in fused:
+            merged = components[hit.chunk.id]
+            rank = doc_rank.get(hit.chunk.doc_id)
+            prior = 1.0 / (60 + rank + 1) if rank is not None else 0.0
+            merged["fused"] = score + prior
+            results.append(ScoredChunk(hit.chunk, score + prior, merged))
+        results.sort(key=lambda h: h.score, reverse=True)
+        return Retrieval(results, documents, dense_weight)
+
+    def _pick_documents(
+        self,
+        info: CollectionInfo,
+        query: str,
+        vector: Sequence[float] | None,
+        dense_weight: float,
+        allowed: list[str] | None,
+        use_lexical: bool,
+    ) -> list[ScoredSummary]:
+        n = self.settings.summary_docs
+        rankings: list[tuple[Sequence[ScoredSummary], float]] = []
+        if vector is not None:
+            rankings.append((self.index.search_summaries(info, vector, n * 2, allowed), dense_weight))
+        if use_lexical:
+            rankings.append((self.index.lexical_summaries(info, query, n * 2, allowed), 1.0))
+        fused = weighted_rrf(rankings, key=lambda s: s.summary.doc_id)
+        return [ScoredSummary(s.summary, score) for s, score in fused[:n]]
+
+
+def _component_scores(rankings: Sequence[tuple[Sequence[ScoredChunk], float]]) -> dict[str, dict[str, float]]:
+    """Each chunk's best score per retriever (dense, lexical) across the lists it appeared in."""
+    scores: dict[str, dict[str, float]] = {}
+    for ranking, _ in rankings:
+        for hit in ranking:
+            mine = scores.setdefault(hit.chunk.id, {})
+            for name, value in hit.scores.items():
+                mine[name] = max(mine.get(name, value), value)
+    return scores

@@ -1,0 +1,509 @@
+"""The catalog: one SQLite file holding the source of truth for what is live in every collection.
+
+It keeps the manifest (one row per document: path, content hash, counts, status), the chunk rows, the
+lexical BM25 index (FTS5, one table per collection), and write intents. Chroma holds the vectors; a
+Chroma record is visible to queries only when its (doc_id, version) is the live version here, so a
+document flips from old to new content in one SQLite transaction and no reader sees both or neither.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.types import Chunk, DocumentSummary
+from vectorstore.lexical_tokens import lexical_tokens
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS collections(
+    name TEXT PRIMARY KEY, key TEXT UNIQUE NOT NULL, embedder TEXT NOT NULL, dimension INTEGER NOT NULL,
+    created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS documents(
+    id INTEGER PRIMARY KEY, collection TEXT NOT NULL, doc_id TEXT NOT NULL, source TEXT NOT NULL,
+    relpath TEXT NOT NULL, title TEXT NOT NULL DEFAULT '', file_type TEXT NOT NULL DEFAULT '',
+    version TEXT, content_hash TEXT, fingerprint TEXT NOT NULL DEFAULT '', size INTEGER,
+    mtime REAL, chunk_count INTEGER NOT NULL DEFAULT 0, summary TEXT NOT NULL DEFAULT '',
+    summary_strategy TEXT NOT NULL DEFAULT '', metadata TEXT NOT NULL DEFAULT '{}', error TEXT,
+    ingested REAL, UNIQUE(collection, doc_id));
+CREATE INDEX IF NOT EXISTS documents_source ON documents(collection, source);
+CREATE TABLE IF NOT EXISTS chunks(
+    rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, collection TEXT NOT NULL, doc_id TEXT NOT NULL,
+    version TEXT NOT NULL, idx INTEGER NOT NULL, text TEXT NOT NULL, page INTEGER, section TEXT NOT NULL,
+    start INTEGER NOT NULL, end INTEGER NOT NULL, hash TEXT NOT NULL, tokens INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(collection, doc_id, version);
+CREATE TABLE IF NOT EXISTS intents(
+    collection TEXT NOT NULL, doc_id TEXT NOT NULL, version TEXT NOT NULL, created REAL NOT NULL,
+    PRIMARY KEY(collection, doc_id, version));
+"""
+
+FTS_COLUMNS = "tokens, tokenize='porter unicode61 remove_diacritics 2'"
+_UPSERT_DOCUMENT = (
+    "INSERT INTO documents({columns}) VALUES ({marks}) "
+    "ON CONFLICT(collection, doc_id) DO UPDATE SET {updates}"
+)
+LIVE_JOIN = (
+    "JOIN documents d ON d.collection = c.collection AND d.doc_id = c.doc_id AND d.version = c.version"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionInfo:
+    name: str
+    key: str
+    embedder: str
+    dimension: int
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRow:
+    collection: str
+    doc_id: str
+    source: str
+    relpath: str
+    title: str
+    file_type: str
+    version: str | None  # live generation id; None when no version was ever ingested
+    content_hash: str | None
+    fingerprint: str  # the ingest settings that produced the live version
+    size: int | None
+    mtime: float | None
+    chunk_count: int
+    summary: str
+    summary_strategy: str
+    metadata: dict[str, object]
+    error: str | None
+    ingested: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentWrite:
+    """Everything needed to make one document version live."""
+
+    doc_id: str
+    source: str
+    relpath: str
+    title: str
+    file_type: str
+    version: str  # a new generation id per write, never reused
+    content_hash: str
+    fingerprint: str
+    size: int
+    mtime: float
+    summary: DocumentSummary
+    chunks: Sequence[Chunk]
+    metadata: dict[str, object]
+
+
+def _fts_query(text: str) -> str:
+    tokens = dict.fromkeys(lexical_tokens(text))
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+
+
+class Catalog:
+    """Thread-safe access to the catalog file. Each thread gets its own connection (WAL mode)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._tx() as con:
+            con.executescript(SCHEMA)
+
+    def _con(self) -> sqlite3.Connection:
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.execute("PRAGMA busy_timeout=30000")
+            con.row_factory = sqlite3.Row
+            self._local.con = con
+        return con
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        con = self._con()
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    def close(self) -> None:
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+
+    # collections -----------------------------------------------------------------------------------
+
+    def collection(self, name: str) -> CollectionInfo | None:
+        row = self._con().execute("SELECT * FROM collections WHERE name=?", (name,)).fetchone()
+        return CollectionInfo(**dict(row)) if row else None
+
+    def collections(self) -> list[CollectionInfo]:
+        rows = self._con().execute("SELECT * FROM collections ORDER BY name").fetchall()
+        return [CollectionInfo(**dict(r)) for r in rows]
+
+    def add_collection(self, info: CollectionInfo) -> None:
+        with self._tx() as con:
+            con.execute(
+                "INSERT OR IGNORE INTO collections VALUES (?,?,?,?,?)",
+                (info.name, info.key, info.embedder, info.dimension, info.created),
+            )
+            for table in (f"lex_{info.key}", f"lexsum_{info.key}"):
+                con.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5({FTS_COLUMNS})")
+
+    def drop_collection(self, info: CollectionInfo) -> None:
+        with self._tx() as con:
+            con.execute("DELETE FROM collections WHERE name=?", (info.name,))
+            for table in ("documents", "chunks", "intents"):
+                con.execute(f"DELETE FROM {table} WHERE collection=?", (info.name,))
+            con.execute(f"DROP TABLE IF EXISTS lex_{info.key}")
+            con.execute(f"DROP TABLE IF EXISTS lexsum_{info.key}")
+
+    # documents -------------------------------------------------------------------------------------
+
+    def documents(self, collection: str) -> list[DocumentRow]:
+        rows = (
+            self._con()
+            .execute("SELECT * FROM documents WHERE collection=? ORDER BY relpath", (collection,))
+            .fetchall()
+        )
+        return [_document_row(r) for r in rows]
+
+    def document(self, collection: str, doc_id: str) -> DocumentRow | None:
+        row = (
+            self._con()
+            .execute("SELECT * FROM documents WHERE collection=? AND doc_id=?", (collection, doc_id))
+            .fetchone()
+        )
+        return _document_row(row) if row else None
+
+    def live_versions(self, collection: str, doc_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = (
+            self._con()
+            .execute(
+                f"SELECT doc_id, version FROM documents WHERE collection=? AND version IS NOT NULL "
+                f"AND doc_id IN ({marks})",
+                (collection, *ids),
+            )
+            .fetchall()
+        )
+        return {r["doc_id"]: r["version"] for r in rows}
+
+    def filtered_doc_ids(
+        self,
+        collection: str,
+        *,
+        source_prefix: str | None = None,
+        file_types: Sequence[str] | None = None,
+        modified_after: float | None = None,
+        modified_before: float | None = None,
+    ) -> list[str]:
+        sql = "SELECT doc_id FROM documents WHERE collection=? AND version IS NOT NULL"
+        args: list[object] = [collection]
+        if source_prefix:
+            sql += " AND (substr(source, 1, ?) = ? OR substr(relpath, 1, ?) = ?)"
+            args += [len(source_prefix), source_prefix, len(source_prefix), source_prefix]
+        if file_types:
+            sql += f" AND file_type IN ({','.join('?' * len(file_types))})"
+            args += [t.lower().lstrip(".") for t in file_types]
+        if modified_after is not None:
+            sql += " AND mtime >= ?"
+            args.append(modified_after)
+        if modified_before is not None:
+            sql += " AND mtime <= ?"
+            args.append(modified_before)
+        return [r[0] for r in self._con().execute(sql, args).fetchall()]
+
+    def touch(self, collection: str, doc_id: str, *, size: int, mtime: float) -> None:
+        with self._tx() as con:
+            con.execute(
+                "UPDATE documents SET size=?, mtime=? WHERE collection=? AND doc_id=?",
+                (size, mtime, collection, doc_id),
+            )
+
+    def record_failure(
+        self, collection: str, *, doc_id: str, source: str, relpath: str, file_type: str, error: str
+    ) -> None:
+        """Note a failed attempt; a previously ingested version stays live."""
+        with self._tx() as con:
+            con.execute(
+                "INSERT INTO documents(collection, doc_id, source, relpath, file_type, error) "
+                "VALUES (?,?,?,?,?,?) ON CONFLICT(collection, doc_id) DO UPDATE SET error=excluded.error",
+                (collection, doc_id, source, relpath, file_type, error),
+            )
+
+    # the write protocol ----------------------------------------------------------------------------
+
+    def add_intents(self, collection: str, pairs: Iterable[tuple[str, str]]) -> None:
+        """Record (doc_id, version) pairs about to be written to Chroma, before writing them."""
+        now = time.time()
+        with self._tx() as con:
+            con.executemany(
+                "INSERT OR IGNORE INTO intents VALUES (?,?,?,?)",
+                [(collection, d, v, now) for d, v in pairs],
+            )
+
+    def intents(self, collection: str) -> list[tuple[str, str]]:
+        rows = (
+            self._con()
+            .execute("SELECT doc_id, version FROM intents WHERE collection=?", (collection,))
+            .fetchall()
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def clear_intents(self, collection: str, pairs: Iterable[tuple[str, str]]) -> None:
+        with self._tx() as con:
+            con.executemany(
+                "DELETE FROM intents WHERE collection=? AND doc_id=? AND version=?",
+                [(collection, d, v) for d, v in pairs],
+            )
+
+    def publish(self, info: CollectionInfo, writes: Sequence[DocumentWrite]) -> list[tuple[str, str]]:
+        """Make each written version live in one transaction. Returns the (doc_id, version) pairs that
+        are no longer live; they stay recorded as intents until their Chroma records are deleted."""
+        stale: list[tuple[str, str]] = []
+        now = time.time()
+        tokens = {
+            w.doc_id: (
+                " ".join(lexical_tokens(f"{w.title}\n{w.summary.text}")),
+                [" ".join(lexical_tokens(f"{c.title}\n{c.section}\n{c.text}")) for c in w.chunks],
+            )
+            for w in writes
+        }
+        with self._tx() as con:
+            for w in writes:
+                summary_tokens, chunk_tokens = tokens[w.doc_id]
+                old = con.execute(
+                    "SELECT version FROM documents WHERE collection=? AND doc_id=?", (info.name, w.doc_id)
+                ).fetchone()
+                old_version = old["version"] if old else None
+                self._remove_rows(con, info, w.doc_id)
+                if old_version:
+                    stale.append((w.doc_id, old_version))
+                self._insert_chunks(con, info, w.chunks, chunk_tokens)
+                values = {
+                    "collection": info.name,
+                    "doc_id": w.doc_id,
+                    "source": w.source,
+                    "relpath": w.relpath,
+                    "title": w.title,
+                    "file_type": w.file_type,
+                    "version": w.version,
+                    "content_hash": w.content_hash,
+                    "fingerprint": w.fingerprint,
+                    "size": w.size,
+                    "mtime": w.mtime,
+                    "chunk_count": len(w.chunks),
+                    "summary": w.summary.text,
+                    "summary_strategy": w.summary.strategy,
+                    "metadata": json.dumps(w.metadata, ensure_ascii=False, default=str),
+                    "error": None,
+                    "ingested": now,
+                }
+                con.execute(
+                    _UPSERT_DOCUMENT.format(
+                        columns=", ".join(values),
+                        marks=", ".join("?" * len(values)),
+                        updates=", ".join(
+                            f"{c}=excluded.{c}" for c in values if c not in ("collection", "doc_id")
+                        ),
+                    ),
+                    tuple(values.values()),
+                )
+                con.execute(
+                    f"INSERT INTO lexsum_{info.key}(rowid, tokens) SELECT id, ? FROM documents "
+                    "WHERE collection=? AND doc_id=?",
+                    (summary_tokens, info.name, w.doc_id),
+                )
+                con.execute(
+                    "DELETE FROM intents WHERE collection=? AND doc_id=? AND version=?",
+                    (info.name, w.doc_id, w.version),
+                )
+            con.executemany(
+                "INSERT OR IGNORE INTO intents VALUES (?,?,?,?)", [(info.name, d, v, now) for d, v in stale]
+            )
+        return stale
+
+    def unpublish(self, info: CollectionInfo, doc_ids: Sequence[str]) -> list[tuple[str, str]]:
+        """Remove documents from the live set in one transaction; returns their (doc_id, version)."""
+        gone: list[tuple[str, str]] = []
+        now = time.time()
+        with self._tx() as con:
+            for doc_id in doc_ids:
+                row = con.execute(
+                    "SELECT version FROM documents WHERE collection=? AND doc_id=?", (info.name, doc_id)
+                ).fetchone()
+                if row is None:
+                    continue
+                if row["version"]:
+                    gone.append((doc_id, row["version"]))
+                self._remove_rows(con, info, doc_id)
+                con.execute("DELETE FROM documents WHERE collection=? AND doc_id=?", (info.name, doc_id))
+            con.executemany(
+                "INSERT OR IGNORE INTO intents VALUES (?,?,?,?)", [(info.name, d, v, now) for d, v in gone]
+            )
+        return gone
+
+    def _remove_rows(self, con: sqlite3.Connection, info: CollectionInfo, doc_id: str) -> None:
+        rowids = [
+            r[0]
+            for r in con.execute(
+                "SELECT rowid FROM chunks WHERE collection=? AND doc_id=?", (info.name, doc_id)
+            ).fetchall()
+        ]
+        if rowids:
+            marks = ",".join("?" * len(rowids))
+            con.execute(f"DELETE FROM lex_{info.key} WHERE rowid IN ({marks})", rowids)
+            con.execute(f"DELETE FROM chunks WHERE rowid IN ({marks})", rowids)
+        con.execute(
+            f"DELETE FROM lexsum_{info.key} WHERE rowid IN (SELECT id FROM documents "
+            "WHERE collection=? AND doc_id=?)",
+            (info.name, doc_id),
+        )
+
+    def _insert_chunks(
+        self, con: sqlite3.Connection, info: CollectionInfo, chunks: Sequence[Chunk], tokens: list[str]
+    ) -> None:
+        for c, toks in zip(chunks, tokens, strict=True):
+            cur = con.execute(
+                "INSERT INTO chunks(id, collection, doc_id, version, idx, text, page, section, start, end, "
+                "hash, tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    c.id,
+                    info.name,
+                    c.doc_id,
+                    c.version,
+                    c.index,
+                    c.text,
+                    c.page,
+                    c.section,
+                    c.start,
+                    c.end,
+                    c.hash,
+                    c.tokens,
+                ),
+            )
+            con.execute(f"INSERT INTO lex_{info.key}(rowid, tokens) VALUES (?,?)", (cur.lastrowid, toks))
+
+    # queries ---------------------------------------------------------------------------------------
+
+    def lexical_chunks(
+        self, info: CollectionInfo, query: str, k: int, doc_ids: Sequence[str] | None = None
+    ) -> list[tuple[Chunk, float]]:
+        """BM25 over chunk tokens; higher score is better. `doc_ids` restricts the search."""
+        match = _fts_query(query)
+        if not match or k <= 0 or (doc_ids is not None and not doc_ids):
+            return []
+        table = f"lex_{info.key}"
+        sql = (
+            f"SELECT c.*, d.source, d.title, d.file_type, -bm25({table}) AS score FROM {table} "
+            f"JOIN chunks c ON c.rowid = {table}.rowid "
+            f"{LIVE_JOIN} WHERE {table} MATCH ?"
+        )
+        args: list[object] = [match]
+        if doc_ids is not None:
+            sql += f" AND c.doc_id IN ({','.join('?' * len(doc_ids))})"
+            args += list(doc_ids)
+        sql += " ORDER BY score DESC LIMIT ?"
+        args.append(k)
+        rows = self._con().execute(sql, args).fetchall()
+        return [(_chunk(info.name, r), float(r["score"])) for r in rows]
+
+    def lexical_summaries(
+        self, info: CollectionInfo, query: str, k: int, doc_ids: Sequence[str] | None = None
+    ) -> list[tuple[DocumentSummary, float]]:
+        match = _fts_query(query)
+        if not match or k <= 0 or (doc_ids is not None and not doc_ids):
+            return []
+        table = f"lexsum_{info.key}"
+        sql = (
+            f"SELECT d.*, -bm25({table}) AS score FROM {table} JOIN documents d ON d.id = {table}.rowid "
+            f"WHERE {table} MATCH ? AND d.version IS NOT NULL"
+        )
+        args: list[object] = [match]
+        if doc_ids is not None:
+            sql += f" AND d.doc_id IN ({','.join('?' * len(doc_ids))})"
+            args += list(doc_ids)
+        sql += " ORDER BY score DESC LIMIT ?"
+        args.append(k)
+        rows = self._con().execute(sql, args).fetchall()
+        return [(_summary(info.name, r), float(r["score"])) for r in rows]
+
+    def chunks_of(self, collection: str, doc_id: str) -> list[Chunk]:
+        rows = (
+            self._con()
+            .execute(
+                "SELECT c.*, d.source, d.title, d.file_type FROM chunks c JOIN documents d "
+                "ON d.collection = c.collection AND d.doc_id = c.doc_id AND d.version = c.version "
+                "WHERE c.collection=? AND c.doc_id=? ORDER BY c.idx",
+                (collection, doc_id),
+            )
+            .fetchall()
+        )
+        return [_chunk(collection, r) for r in rows]
+
+    def counts(self, collection: str) -> dict[str, int]:
+        con = self._con()
+        docs = con.execute(
+            "SELECT count(*) FROM documents WHERE collection=? AND version IS NOT NULL", (collection,)
+        ).fetchone()[0]
+        chunks = con.execute("SELECT count(*) FROM chunks WHERE collection=?", (collection,)).fetchone()[0]
+        return {"documents": int(docs), "chunks": int(chunks)}
+
+
+def _document_row(r: sqlite3.Row) -> DocumentRow:
+    data = dict(r)
+    data.pop("id", None)
+    data["metadata"] = json.loads(data["metadata"] or "{}")
+    return DocumentRow(**data)
+
+
+def _chunk(collection: str, r: sqlite3.Row) -> Chunk:
+    return Chunk(
+        id=r["id"],
+        collection=collection,
+        doc_id=r["doc_id"],
+        version=r["version"],
+        source=r["source"],
+        title=r["title"],
+        text=r["text"],
+        index=r["idx"],
+        page=r["page"],
+        section=r["section"],
+        start=r["start"],
+        end=r["end"],
+        hash=r["hash"],
+        file_type=r["file_type"],
+        tokens=r["tokens"],
+    )
+
+
+def _summary(collection: str, r: sqlite3.Row) -> DocumentSummary:
+    return DocumentSummary(
+        id=f"{r['doc_id']}:{r['version']}:summary",
+        collection=collection,
+        doc_id=r["doc_id"],
+        version=r["version"],
+        source=r["source"],
+        title=r["title"],
+        text=r["summary"],
+        strategy=r["summary_strategy"],
+        chunk_count=r["chunk_count"],
+        file_type=r["file_type"],
+    )

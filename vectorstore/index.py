@@ -1,0 +1,224 @@
+"""The two-level index: a summary record per document and its chunks, dense (Chroma) and lexical (BM25).
+
+    index = TwoLevelIndex(Catalog(data_dir / "catalog.sqlite3"), ChromaStore(path=data_dir / "chroma"))
+    info = index.open_collection("handbook", embedder="all-MiniLM-L6-v2", dimension=384)
+    index.write(info, writes, summary_vectors, chunk_vectors)     # atomic per document
+    index.search_summaries(info, qvec, k=5)                         # pick documents
+    index.search_chunks(info, qvec, k=10, doc_ids=[...])            # then their chunks
+
+Write protocol (readers never see half a document, nor a deleted one):
+1. record the new (doc_id, generation) pairs as intents in the catalog;
+2. upsert the vectors into Chroma (not yet visible: readers filter on the live generation);
+3. one catalog transaction makes the new generations live (chunk rows and BM25 entries included) and
+   turns the replaced generations into intents;
+4. delete the replaced generations from Chroma and clear their intents.
+A crash anywhere leaves only intents behind; `recover` deletes their Chroma records on the next write.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from rag.errors import ConfigError, NotFoundError
+from rag.types import Chunk, DocumentSummary, ScoredChunk, ScoredSummary
+from vectorstore.catalog import Catalog, CollectionInfo, DocumentRow, DocumentWrite
+from vectorstore.chroma_store import ChromaStore, Hit
+from vectorstore.naming import collection_key, validate_collection_name
+
+_OVERFETCH = 8
+
+
+def chunk_metadata(c: Chunk) -> dict[str, Any]:
+    return {
+        "doc_id": c.doc_id,
+        "version": c.version,
+        "source": c.source,
+        "title": c.title,
+        "idx": c.index,
+        "page": c.page,
+        "section": c.section,
+        "start": c.start,
+        "end": c.end,
+        "hash": c.hash,
+        "file_type": c.file_type,
+        "tokens": c.tokens,
+    }
+
+
+def summary_metadata(s: DocumentSummary) -> dict[str, Any]:
+    return {
+        "doc_id": s.doc_id,
+        "version": s.version,
+        "source": s.source,
+        "title": s.title,
+        "strategy": s.strategy,
+        "chunk_count": s.chunk_count,
+        "file_type": s.file_type,
+    }
+
+
+def _chunk_from_hit(collection: str, hit: Hit) -> Chunk:
+    m = hit.metadata
+    return Chunk(
+        id=hit.id,
+        collection=collection,
+        doc_id=m["doc_id"],
+        version=m["version"],
+        source=m.get("source", ""),
+        title=m.get("title", ""),
+        text=hit.document,
+        index=int(m.get("idx", 0)),
+        page=m.get("page"),
+        section=m.get("section", ""),
+        start=int(m.get("start", 0)),
+        end=int(m.get("end", 0)),
+        hash=m.get("hash", ""),
+        file_type=m.get("file_type", ""),
+        tokens=int(m.get("tokens", 0)),
+    )
+
+
+def _summary_from_hit(collection: str, hit: Hit) -> DocumentSummary:
+    m = hit.metadata
+    return DocumentSummary(
+        id=hit.id,
+        collection=collection,
+        doc_id=m["doc_id"],
+        version=m["version"],
+        source=m.get("source", ""),
+        title=m.get("title", ""),
+        text=hit.document,
+        strategy=m.get("strategy", ""),
+        chunk_count=int(m.get("chunk_count", 0)),
+        file_type=m.get("file_type", ""),
+    )
+
+
+class TwoLevelIndex:
+    def __init__(self, catalog: Catalog, chroma: ChromaStore) -> None:
+        self.catalog = catalog
+        self.chroma = chroma
+
+    # collections -----------------------------------------------------------------------------------
+
+    def open_collection(self, name: str, *, embedder: str, dimension: int) -> CollectionInfo:
+        """Get or create a collection; refuse one built with another embedder (its vectors differ)."""
+        name = validate_collection_name(name)
+        info = self.catalog.collection(name)
+        if info is None:
+            info = CollectionInfo(name, collection_key(name), embedder, dimension, time.time())
+            self.catalog.add_collection(info)
+            return self.catalog.collection(name) or info
+        if info.embedder != embedder or info.dimension != dimension:
+            raise ConfigError(
+                f"collection {name!r} was built with embedder {info.embedder!r} ({info.dimension}-d), "
+                f"but {embedder!r} ({dimension}-d) is configured",
+                hint="set RAG_EMBEDDING__MODEL back, or delete the collection "
+                f"(rag collections delete {name}) and ingest again",
+            )
+        return info
+
+    def collection(self, name: str) -> CollectionInfo:
+        info = self.catalog.collection(name)
+        if info is None:
+            known = ", ".join(c.name for c in self.catalog.collections()) or "none yet"
+            raise NotFoundError(
+                f"collection {name!r} does not exist (known: {known})",
+                hint="ingest documents into it first: rag ingest PATH --collection NAME",
+            )
+        return info
+
+    def delete_collection(self, name: str) -> None:
+        info = self.collection(name)
+        self.chroma.drop(info.key)
+        self.catalog.drop_collection(info)
+
+    # writes ----------------------------------------------------------------------------------------
+
+    def write(
+        self,
+        info: CollectionInfo,
+        writes: Sequence[DocumentWrite],
+        summary_vectors: Sequence[Sequence[float]],
+        chunk_vectors: Sequence[Sequence[float]],
+    ) -> None:
+        """Make the given document versions live. `chunk_vectors` follow the writes' chunks in order."""
+        if not writes:
+            return
+        self.catalog.add_intents(info.name, [(w.doc_id, w.version) for w in writes])
+        summaries = [w.summary for w in writes]
+        chunks = [c for w in writes for c in w.chunks]
+        self.chroma.upsert(
+            info.key,
+            "summaries",
+            [s.id for s in summaries],
+            summary_vectors,
+            [s.text for s in summaries],
+            [summary_metadata(s) for s in summaries],
+        )
+        self.chroma.upsert(
+            info.key,
+            "chunks",
+            [c.id for c in chunks],
+            chunk_vectors,
+            [c.text for c in chunks],
+            [chunk_metadata(c) for c in chunks],
+        )
+        stale = self.catalog.publish(info, writes)
+        self._purge(info, stale)
+
+    def delete_documents(self, info: CollectionInfo, doc_ids: Sequence[str]) -> int:
+        gone = self.catalog.unpublish(info, doc_ids)
+        self._purge(info, gone)
+        return len(gone)
+
+    def recover(self, info: CollectionInfo) -> int:
+        """Delete Chroma records left by interrupted writes. Call with the collection's writer lock held."""
+        intents = self.catalog.intents(info.name)
+        if not intents:
+            return 0
+        live = self.catalog.live_versions(info.name, [d for d, _ in intents])
+        orphans = [(d, v) for d, v in intents if live.get(d) != v]
+        self._purge(info, orphans)
+        self.catalog.clear_intents(info.name, intents)
+        return len(orphans)
+
+    def _purge(self, info: CollectionInfo, pairs: Sequence[tuple[str, str]]) -> None:
+        if pairs:
+            self.chroma.delete_versions(info.key, pairs)
+            self.catalog.clear_intents(info.name, pairs)
+
+    # reads -----------------------------------------------------------------------------------------
+
+    def documents(self, info: CollectionInfo) -> list[DocumentRow]:
+        return self.catalog.documents(info.name)
+
+    def search_summaries(
+        self, info: CollectionInfo, vector: Sequence[float], k: int, doc_ids: Sequence[str] | None = None
+    ) -> list[ScoredSummary]:
+        hits = self._live(info, self.chroma.query(info.key, "summaries", vector, k + _OVERFETCH, doc_ids))
+        return [ScoredSummary(_summary_from_hit(info.name, h), h.score) for h in hits[:k]]
+
+    def search_chunks(
+        self, info: CollectionInfo, vector: Sequence[float], k: int, doc_ids: Sequence[str] | None = None
+    ) -> list[ScoredChunk]:
+        hits = self._live(info, self.chroma.query(info.key, "chunks", vector, k + _OVERFETCH, doc_ids))
+        return [ScoredChunk(_chunk_from_hit(info.name, h), h.score, {"dense": h.score}) for h in hits[:k]]
+
+    def lexical_chunks(
+        self, info: CollectionInfo, query: str, k: int, doc_ids: Sequence[str] | None = None
+    ) -> list[ScoredChunk]:
+        return [
+            ScoredChunk(c, s, {"lexical": s}) for c, s in self.catalog.lexical_chunks(info, query, k, doc_ids)
+        ]
+
+    def lexical_summaries(
+        self, info: CollectionInfo, query: str, k: int, doc_ids: Sequence[str] | None = None
+    ) -> list[ScoredSummary]:
+        return [ScoredSummary(d, s) for d, s in self.catalog.lexical_summaries(info, query, k, doc_ids)]
+
+    def _live(self, info: CollectionInfo, hits: list[Hit]) -> list[Hit]:
+        live = self.catalog.live_versions(info.name, [h.metadata.get("doc_id", "") for h in hits])
+        return [h for h in hits if live.get(h.metadata.get("doc_id", "")) == h.metadata.get("version")]

@@ -1,0 +1,38 @@
+"""Collection names as users write them, and the storage-safe keys derived from them.
+
+Users may name a collection in any script (`产品手册`, `hr-policies`); Chroma accepts 3-512 chars of
+[a-zA-Z0-9._-] and SQLite table names must be plain identifiers, so storage uses a stable key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from rag.errors import InvalidInputError
+
+MAX_NAME = 64
+
+
+def validate_collection_name(name: str) -> str:
+    name = unicodedata.normalize("NFC", name.strip())
+    if not name or len(name) > MAX_NAME:
+        raise InvalidInputError(
+            f"collection name must be 1-{MAX_NAME} characters, got {len(name)}",
+            hint="pick a short name such as 'handbook'",
+            http_status=422,
+        )
+    if any(unicodedata.category(ch).startswith("C") for ch in name) or "/" in name or "\\" in name:
+        raise InvalidInputError(
+            f"collection name {name!r} contains a control character or a slash",
+            hint="use letters, digits, '-', '_' or '.'",
+            http_status=422,
+        )
+    return name
+
+
+def collection_key(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:40] or "c"
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    return f"{slug}_{digest}"
