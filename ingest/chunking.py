@@ -1,9 +1,10 @@
 """Structure-aware chunking measured in embedder tokens.
 
 Chunks never cross a section (heading or page) unless a fragment is too small to stand alone; inside a
-section they end at sentence boundaries (English `.!?`, Chinese `。！？；`, line breaks) and consecutive
-chunks share up to `overlap_tokens` of whole sentences. A sentence longer than a chunk is cut at token
-boundaries.
+section they end at sentence boundaries (English `.!?`, Chinese `。！？；`, paragraph breaks) and
+consecutive chunks share up to `overlap_tokens` of whole sentences. A single line break is a boundary
+only before a list item, table row or "Key: value" line; other line breaks are soft wraps inside a
+paragraph. A sentence longer than a chunk is cut at token boundaries.
 
     chunker = Chunker(embedder, chunk_tokens=200, overlap_tokens=32, min_chunk_tokens=24)
     drafts = chunker.split(loaded_document)     # list[ChunkDraft], spans index loaded_document.text
@@ -19,7 +20,12 @@ from typing import Protocol
 from rag.types import LoadedDocument
 
 SECTION_SEPARATOR = "\n\n"
-_SENTENCE_END = re.compile(r"[。！？；]+[”’」』）)\"']*|[.!?]+[\"')\]’”]*(?=\s|$)|\n+")
+_SENTENCE_END = re.compile(
+    r"[。！？；]+[”’」』）)\"']*"  # Chinese sentence ends, with closing quotes
+    r"|(?<!^\d)(?<!^\d\d)(?<!\n\d)(?<!\n\d\d)[.!?]+[\"')\]’”]*(?=\s|$)"  # English ends, not "1." items
+    r"|\n[ \t]*\n\s*"  # paragraph breaks
+    r"|\n(?=[ \t]*(?:[-*+•·▪]\s|\d{1,3}[.)、]\s?|[|]|[A-Za-z][\w ]{0,40}:\s))"  # list, table, "Key: v"
+)
 
 
 class TokenCounter(Protocol):

@@ -99,7 +99,7 @@ class IngestPipeline:
 
     def open_collection(self, name: str) -> CollectionInfo:
         return self.index.open_collection(
-            name, embedder=self.embedder.model_name, dimension=self.embedder.dimension
+            name, embedder=self.embedder.model_name, dimension=lambda: self.embedder.dimension
         )
 
     def run(

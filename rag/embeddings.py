@@ -1,8 +1,8 @@
 """Embedders. The one implementation is sentence-transformers, which is also a LangChain `Embeddings`.
 
-    embedder = SentenceTransformerEmbedder.from_settings(settings.embedding)
-    vectors = embedder.embed_documents(["text one", "text two"])   # list[list[float]], L2-normalised
-    embedder.token_lengths(["text"])                                 # word pieces per text
+embedder = SentenceTransformerEmbedder.from_settings(settings.embedding)
+vectors = embedder.embed_documents(["text one", "text two"])   # list[list[float]], L2-normalised
+embedder.token_lengths(["text"])                                 # word pieces per text
 """
 
 from __future__ import annotations
@@ -101,6 +101,10 @@ class SentenceTransformerEmbedder(Embeddings):
             import torch
 
             device = "cuda" if torch.cuda.is_available() else "cpu"
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
         try:
             return SentenceTransformer(path_or_id, device=device)
         except OSError as exc:
@@ -116,7 +120,9 @@ class SentenceTransformerEmbedder(Embeddings):
 
     @cached_property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension() or 0)
+        model = self.model
+        get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(get() or 0)
 
     @property
     def max_tokens(self) -> int:

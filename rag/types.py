@@ -114,6 +114,9 @@ class QueryResponse(BaseModel):
     context: list[Evidence] = Field(default_factory=list)
     refused: bool = False
     uncited: bool = Field(False, description="the answer carries no valid citation")
+    groundedness: float | None = Field(
+        None, description="share of answer sentences supported by the sources they cite (lexical support)"
+    )
     rewritten_query: str = ""
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per stage and total")
     usage: dict[str, int] = Field(default_factory=dict, description="prompt_tokens, completion_tokens")

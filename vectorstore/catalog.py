@@ -101,9 +101,12 @@ class DocumentWrite:
     metadata: dict[str, object]
 
 
+def _quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
 def _fts_query(text: str) -> str:
-    tokens = dict.fromkeys(lexical_tokens(text))
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+    return " OR ".join(_quote(t) for t in dict.fromkeys(lexical_tokens(text)))
 
 
 class Catalog:
@@ -113,8 +116,7 @@ class Catalog:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._tx() as con:
-            con.executescript(SCHEMA)
+        self._con().executescript(SCHEMA)
 
     def _con(self) -> sqlite3.Connection:
         con: sqlite3.Connection | None = getattr(self._local, "con", None)
@@ -507,3 +509,39 @@ def _summary(collection: str, r: sqlite3.Row) -> DocumentSummary:
         chunk_count=r["chunk_count"],
         file_type=r["file_type"],
     )
+
+
+class TermStats:
+    """Document frequency of query terms in a collection's chunks, and which given chunks contain them.
+    Uses FTS5 itself, so stemming and tokenisation match the index exactly."""
+
+    def __init__(self, catalog: Catalog, info: CollectionInfo) -> None:
+        self.catalog = catalog
+        self.info = info
+
+    def chunk_count(self) -> int:
+        return self.catalog.counts(self.info.name)["chunks"]
+
+    def document_frequency(self, term: str) -> int:
+        table = f"lex_{self.info.key}"
+        row = (
+            self.catalog._con()
+            .execute(f"SELECT count(*) FROM {table} WHERE {table} MATCH ?", (_quote(term),))
+            .fetchone()
+        )
+        return int(row[0])
+
+    def containing(self, term: str, chunk_ids: Sequence[str]) -> set[str]:
+        if not chunk_ids:
+            return set()
+        table = f"lex_{self.info.key}"
+        rows = (
+            self.catalog._con()
+            .execute(
+                f"SELECT c.id FROM {table} JOIN chunks c ON c.rowid = {table}.rowid WHERE {table} MATCH ? "
+                f"AND c.id IN ({','.join('?' * len(chunk_ids))})",
+                (_quote(term), *chunk_ids),
+            )
+            .fetchall()
+        )
+        return {r[0] for r in rows}

@@ -1,7 +1,7 @@
 """The two-level index: a summary record per document and its chunks, dense (Chroma) and lexical (BM25).
 
     index = TwoLevelIndex(Catalog(data_dir / "catalog.sqlite3"), ChromaStore(path=data_dir / "chroma"))
-    info = index.open_collection("handbook", embedder="all-MiniLM-L6-v2", dimension=384)
+    info = index.open_collection("handbook", embedder="all-MiniLM-L6-v2", dimension=lambda: 384)
     index.write(info, writes, summary_vectors, chunk_vectors)     # atomic per document
     index.search_summaries(info, qvec, k=5)                         # pick documents
     index.search_chunks(info, qvec, k=10, doc_ids=[...])            # then their chunks
@@ -18,7 +18,7 @@ A crash anywhere leaves only intents behind; `recover` deletes their Chroma reco
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rag.errors import ConfigError, NotFoundError
@@ -103,18 +103,19 @@ class TwoLevelIndex:
 
     # collections -----------------------------------------------------------------------------------
 
-    def open_collection(self, name: str, *, embedder: str, dimension: int) -> CollectionInfo:
-        """Get or create a collection; refuse one built with another embedder (its vectors differ)."""
+    def open_collection(self, name: str, *, embedder: str, dimension: Callable[[], int]) -> CollectionInfo:
+        """Get or create a collection; refuse one built with another embedder (its vectors differ).
+        `dimension` is only called to create a collection, so opening one does not load the model."""
         name = validate_collection_name(name)
         info = self.catalog.collection(name)
         if info is None:
-            info = CollectionInfo(name, collection_key(name), embedder, dimension, time.time())
+            info = CollectionInfo(name, collection_key(name), embedder, dimension(), time.time())
             self.catalog.add_collection(info)
             return self.catalog.collection(name) or info
-        if info.embedder != embedder or info.dimension != dimension:
+        if info.embedder != embedder:
             raise ConfigError(
-                f"collection {name!r} was built with embedder {info.embedder!r} ({info.dimension}-d), "
-                f"but {embedder!r} ({dimension}-d) is configured",
+                f"collection {name!r} was built with embedder {info.embedder!r}, "
+                f"but {embedder!r} is configured",
                 hint="set RAG_EMBEDDING__MODEL back, or delete the collection "
                 f"(rag collections delete {name}) and ingest again",
             )

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 
 import click
 import typer
 
 from rag.cli import admin, ask, ingest
+from rag.cli import serve
+from rag.cli import eval as eval_cmd
 from rag.cli.output import print_error
 from rag.errors import ConfigError, InvalidInputError, NotFoundError, RagError
 
@@ -22,6 +26,8 @@ app = typer.Typer(
 ingest.register(app)
 ask.register(app)
 admin.register(app)
+serve.register(app)
+eval_cmd.register(app)
 
 USAGE_ERRORS = (ConfigError, InvalidInputError, NotFoundError)
 
@@ -41,3 +47,8 @@ def main() -> None:
     except KeyboardInterrupt:
         print_error("interrupted")
         sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("RAG_DEBUG"):
+            traceback.print_exc()
+        print_error(f"unexpected {type(exc).__name__}: {exc}", "run again with RAG_DEBUG=1 for a traceback")
+        sys.exit(1)

@@ -1,0 +1,219 @@
+"""The query pipeline: rewrite -> retrieve (two-level, hybrid) -> rerank -> compress -> answer.
+
+Each stage is timed and its failure is reported with the stage's name. `run` returns the response of
+`POST /v1/query`; `stream` yields text deltas and then the same response.
+
+    pipeline = components.query_pipeline()
+    response = pipeline.run(QueryRequest("How many points ...?", "default"))
+    for event in pipeline.stream(request): ...   # Delta(text) ..., then Final(response)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from rag.errors import InvalidInputError, StageError
+from rag.llm.base import LLM, CancelToken, GenerationOptions
+from rag.query.answer import REFUSAL, Answerer, language
+from rag.query.compress import ContextCompressor, Passage
+from rag.query.evidence import EvidenceStrength
+from rag.query.request import QueryRequest
+from rag.query.rerank import Reranker
+from rag.query.retrieve import HybridRetriever
+from rag.query.rewrite import QueryRewriter
+from rag.settings import Settings
+from rag.types import Citation, Evidence, QueryResponse
+from vectorstore.catalog import TermStats
+from vectorstore.index import TwoLevelIndex
+
+MAX_QUESTION_CHARS = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Final:
+    response: QueryResponse
+
+
+@dataclass(slots=True)
+class _Prepared:
+    request: QueryRequest
+    query: str
+    passages: list[Passage]
+    evidence: EvidenceStrength | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def _stage(name: str, timings: dict[str, float]) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    except StageError:
+        raise
+    except Exception as exc:
+        raise StageError(name, exc) from exc
+    finally:
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+
+
+def _evidence(passages: list[Passage]) -> list[Evidence]:
+    return [
+        Evidence(
+            id=i + 1,
+            doc_id=p.doc_id,
+            source=p.source,
+            title=p.title,
+            page=p.page,
+            section=p.section,
+            text=p.text,
+            score=round(p.score, 6),
+            chunk_ids=p.chunk_ids,
+        )
+        for i, p in enumerate(passages)
+    ]
+
+
+class QueryPipeline:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        index: TwoLevelIndex,
+        retriever: HybridRetriever,
+        reranker: Reranker,
+        compressor: ContextCompressor,
+        llm: Callable[[], LLM],
+    ) -> None:
+        self.settings = settings
+        self.index = index
+        self.retriever = retriever
+        self.reranker = reranker
+        self.compressor = compressor
+        self._llm = llm
+        self.rewriter = QueryRewriter(llm)
+
+    def run(self, request: QueryRequest, cancel: CancelToken | None = None) -> QueryResponse:
+        final: QueryResponse | None = None
+        for event in self.stream(request, cancel):
+            if isinstance(event, Final):
+                final = event.response
+        assert final is not None
+        return final
+
+    def stream(self, request: QueryRequest, cancel: CancelToken | None = None) -> Iterator[Delta | Final]:
+        started = time.perf_counter()
+        prepared = self.prepare(request)
+        timings = prepared.timings
+        response = QueryResponse(
+            rewritten_query=prepared.query,
+            collection=request.collection,
+            context=_evidence(prepared.passages),
+        )
+        if request.retrieval_only:
+            timings["total"] = time.perf_counter() - started
+            response.timings = _rounded(timings)
+            yield Final(response)
+            return
+        lang = language(request.question)
+        answer = self.settings.answer
+        if not prepared.passages or (
+            prepared.evidence is not None
+            and not prepared.evidence.sufficient(answer.min_term_coverage, answer.min_dense_score)
+        ):
+            response.answer, response.refused = REFUSAL[lang], True
+            timings["total"] = time.perf_counter() - started
+            response.timings = _rounded(timings)
+            yield Delta(response.answer)
+            yield Final(response)
+            return
+
+        with _stage("generate", timings):
+            llm = self._llm()
+            answerer = Answerer(llm)
+            options = GenerationOptions(
+                temperature=self.settings.llm.temperature,
+                top_p=self.settings.llm.top_p,
+                top_k=self.settings.llm.top_k,
+                repetition_penalty=self.settings.llm.repetition_penalty,
+                max_new_tokens=answer.max_new_tokens,
+                seed=self.settings.llm.seed,
+            )
+            messages, used = answerer.messages(request.question, prepared.passages, options.max_new_tokens)
+            prompt_tokens = llm.count_tokens(messages)
+            parts: list[str] = []
+            first = True
+            for delta in llm.stream(messages, options, cancel):
+                if first:
+                    timings["first_token"] = time.perf_counter() - started
+                    first = False
+                parts.append(delta)
+                yield Delta(delta)
+        text = "".join(parts)
+        final = answerer.finish(
+            request.question,
+            text,
+            used,
+            withhold_unsupported=answer.withhold_unsupported,
+            drop_unsupported=answer.drop_unsupported_sentences,
+        )
+        response.context = _evidence(used)
+        response.answer = final.text
+        response.refused = final.refused
+        response.usage = {"prompt_tokens": prompt_tokens}
+        if final.cited is not None:
+            by_id = {e.id: e for e in response.context}
+            response.citations = [Citation(**by_id[i].model_dump()) for i in final.cited.used_ids]
+            response.uncited = not response.citations
+            response.groundedness = round(final.cited.groundedness, 4)
+        timings["total"] = time.perf_counter() - started
+        response.timings = _rounded(timings)
+        yield Final(response)
+
+    def prepare(self, request: QueryRequest) -> _Prepared:
+        """Everything before generation: rewrite, retrieve, rerank, compress, measure the evidence."""
+        question = request.question.strip()
+        if not question:
+            raise InvalidInputError("the question is empty", hint="ask a question", http_status=422)
+        if len(question) > MAX_QUESTION_CHARS:
+            raise InvalidInputError(
+                f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}",
+                hint="shorten the question",
+                http_status=413,
+            )
+        timings: dict[str, float] = {}
+        info = self.index.collection(request.collection)
+        query = question
+        if request.history and "rewrite" not in request.disabled:
+            with _stage("rewrite", timings):
+                query = self.rewriter.rewrite(question, request.history)
+        with _stage("retrieve", timings):
+            retrieval = self.retriever.retrieve(info, query, request.filters, request.disabled)
+        top_k = request.top_k or self.settings.retrieval.top_k
+        with _stage("rerank", timings):
+            candidates = retrieval.chunks[: self.settings.retrieval.rerank_candidates]
+            if "rerank" not in request.disabled:
+                candidates = self.reranker.rerank(query, candidates, len(candidates))
+        with _stage("compress", timings):
+            passages = self.compressor.compress(
+                query,
+                candidates,
+                top_k=top_k,
+                budget_tokens=self.settings.answer.context_tokens,
+                trim="compression" not in request.disabled,
+            )
+            evidence = EvidenceStrength.measure(
+                query, passages, TermStats(self.index.catalog, info), retrieval.dense_weight
+            )
+        return _Prepared(request, query, passages, evidence, timings)
+
+
+def _rounded(timings: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 4) for k, v in timings.items()}
