@@ -56,10 +56,20 @@ class LLMSettings(BaseModel):
     quantization: Literal["none", "8bit", "4bit"] = Field("none", description="bitsandbytes loading (CUDA)")
     adapter_path: str = Field("", description="LoRA adapter directory (peft) for the transformers backend")
     gguf_file: str = Field("", description="transformers: GGUF file name inside `model` to load")
+    chat_template: str = Field(
+        "",
+        description="override the model's chat template: a Jinja template string (llamacpp, transformers) "
+        "or a llama.cpp built-in name such as llama3 or chatml (llamacpp); empty = the model's own",
+    )
+    log_verbosity: int = Field(
+        1, description="llama.cpp stderr log level (llamacpp): -1 silent, 1 errors, 2 warnings, 3 info, 4 debug"
+    )
     temperature: float = Field(0.1, ge=0, le=2)
     top_p: float = Field(0.9, gt=0, le=1)
     top_k: int = Field(40, ge=0)
-    repetition_penalty: float = Field(1.1, gt=0)
+    repetition_penalty: float = Field(
+        1.0, gt=0, description="1.0 = off; penalties above 1 stop small models from copying the sources"
+    )
     max_new_tokens: int = Field(384, ge=1)
     seed: int | None = Field(None, description="sampling seed; set it for reproducible answers")
     timeout_s: float = Field(300, gt=0, description="max seconds for one generation")
@@ -93,6 +103,57 @@ class IngestSettings(BaseModel):
     write_batch: int = Field(512, ge=1, description="chunks embedded and written per batch")
 
 
+class RetrievalSettings(BaseModel):
+    summary_docs: int = Field(6, ge=0, description="documents picked at the summary level (0 = skip it)")
+    candidates: int = Field(30, ge=1, description="chunks fetched per search (dense/lexical, in-docs/global)")
+    rerank_candidates: int = Field(20, ge=1, description="fused chunks passed to the reranker")
+    top_k: int = Field(5, ge=1, description="evidence passages handed to the LLM")
+
+
+class RerankSettings(BaseModel):
+    model: str = Field(
+        "",
+        description="sentence-transformers CrossEncoder id or path (e.g. BAAI/bge-reranker-v2-m3); "
+        "empty = the built-in lexical+dense sentence reranker (no model download)",
+    )
+    device: str = Field("cpu", description="torch device for the cross-encoder: cpu, cuda, auto")
+    batch_size: int = Field(16, ge=1)
+
+
+class AnswerSettings(BaseModel):
+    context_tokens: int = Field(
+        320, ge=32, description="token budget for the evidence in the prompt (trimmed further to fit the model)"
+    )
+    max_new_tokens: int = Field(160, ge=1, description="answer length limit in tokens")
+    min_term_coverage: float = Field(
+        0.5, ge=0, le=1, description="refuse unless the best passage covers this IDF-weighted share of the "
+        "question's terms (or the dense score below is reached)",
+    )
+    drop_unsupported_sentences: bool = Field(
+        True, description="remove answer sentences that make a claim no cited source supports"
+    )
+    withhold_unsupported: bool = Field(
+        True, description="refuse instead of showing an answer no sentence of which the sources support"
+    )
+    min_dense_score: float = Field(
+        0.6, ge=-1, le=1, description="refuse unless a passage reaches this cosine similarity (or term coverage)"
+    )
+
+
+class ApiSettings(BaseModel):
+    max_upload_mb: float = Field(50, gt=0, description="largest upload request (all files), in MB")
+    max_files: int = Field(20, ge=1, description="files per upload request")
+    max_question_chars: int = Field(2000, ge=1, description="longest question the API accepts")
+    request_timeout_s: float = Field(300, gt=0, description="max seconds for one query or chat request")
+    allow_public_bind: bool = Field(
+        False, description="let `rag serve` bind a non-loopback address with no API keys configured"
+    )
+    background_files: int = Field(1, ge=0, description="uploads of more files than this run as a job")
+    background_mb: float = Field(1, ge=0, description="uploads larger than this (MB) run as a job")
+    history_messages: int = Field(6, ge=0, description="earlier messages used to rewrite a follow-up")
+    warm_up: bool = Field(True, description="load the embedder and the LLM when the server starts")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RAG_", env_nested_delimiter="__", extra="ignore", validate_default=True
@@ -110,6 +171,10 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)  # type: ignore[arg-type]
     summary: SummarySettings = Field(default_factory=SummarySettings)  # type: ignore[arg-type]
     ingest: IngestSettings = Field(default_factory=IngestSettings)  # type: ignore[arg-type]
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)  # type: ignore[arg-type]
+    rerank: RerankSettings = Field(default_factory=RerankSettings)  # type: ignore[arg-type]
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)  # type: ignore[arg-type]
+    api: ApiSettings = Field(default_factory=ApiSettings)  # type: ignore[arg-type]
 
     @field_validator("data_dir")
     @classmethod

@@ -23,6 +23,25 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"rag {version('local-rag')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_version, help="print the version"
+    ),
+) -> None:
+    """Local, private question answering over your documents, with citations."""
+
+
 ingest.register(app)
 ask.register(app)
 admin.register(app)

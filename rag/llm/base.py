@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -28,7 +29,7 @@ class GenerationOptions:
     temperature: float = 0.1
     top_p: float = 0.9
     top_k: int = 40
-    repetition_penalty: float = 1.1
+    repetition_penalty: float = 1.0
     max_new_tokens: int = 384
     stop: tuple[str, ...] = ()
     seed: int | None = None
@@ -68,8 +69,18 @@ class CancelToken:
         return self._event.is_set()
 
 
+class _StaticProtocolCheck(type(Protocol)):  # type: ignore[misc]
+    """`isinstance(x, LLM)` looks attributes up statically, as Python 3.12 does. On 3.11 the default check
+    evaluates properties, and `context_window` may load a model or call a server."""
+
+    def __instancecheck__(cls, instance: object) -> bool:
+        names = {n for n in vars(cls) if not n.startswith("_")} | set(vars(cls).get("__annotations__", {}))
+        missing = object()
+        return all(inspect.getattr_static(instance, name, missing) is not missing for name in names)
+
+
 @runtime_checkable
-class LLM(Protocol):
+class LLM(Protocol, metaclass=_StaticProtocolCheck):
     backend: str
     model_name: str
 
