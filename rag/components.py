@@ -20,6 +20,8 @@ from vectorstore.index import TwoLevelIndex
 if TYPE_CHECKING:
     from ingest.pipeline import IngestPipeline
     from rag.llm.base import LLM
+    from rag.query.pipeline import QueryPipeline
+    from rag.query.rerank import Reranker
 
 
 class Components:
@@ -83,3 +85,23 @@ class Components:
             summarizer=summarizer,
             settings=self.settings,
         )
+
+    def query_pipeline(self) -> QueryPipeline:
+        from rag.query.compress import ContextCompressor
+        from rag.query.pipeline import QueryPipeline
+        from rag.query.retrieve import HybridRetriever
+
+        return QueryPipeline(
+            settings=self.settings,
+            index=self.index,
+            retriever=HybridRetriever(self.index, self.embedder, self.settings.retrieval),
+            reranker=self.reranker,
+            compressor=ContextCompressor(self.embedder),
+            llm=self.llm,
+        )
+
+    @cached_property
+    def reranker(self) -> Reranker:
+        from rag.query.rerank import build_reranker
+
+        return build_reranker(self.settings.rerank)

@@ -107,6 +107,9 @@ class RetrievalSettings(BaseModel):
     summary_docs: int = Field(6, ge=0, description="documents picked at the summary level (0 = skip it)")
     candidates: int = Field(30, ge=1, description="chunks fetched per search (dense/lexical, in-docs/global)")
     rerank_candidates: int = Field(20, ge=1, description="fused chunks passed to the reranker")
+    document_weight: float = Field(
+        0.5, ge=0, description="fusion weight of the summary level's document ranking (0 = only widen recall)"
+    )
     top_k: int = Field(5, ge=1, description="evidence passages handed to the LLM")
 
 
@@ -227,5 +230,5 @@ def load_settings(**overrides: object) -> Settings:
             f"invalid settings: {problems}",
             hint="check the RAG_* environment variables and the config file",
         ) from None
-    except SettingsError as exc:
+    except (SettingsError, ValueError) as exc:  # ValueError: malformed TOML (TOMLDecodeError)
         raise ConfigError(str(exc), hint="check the RAG_* environment variables and the config file") from None

@@ -222,4 +222,4 @@ class TwoLevelIndex:
 
     def _live(self, info: CollectionInfo, hits: list[Hit]) -> list[Hit]:
         live = self.catalog.live_versions(info.name, [h.metadata.get("doc_id", "") for h in hits])
-        return [h for h in hits if live.get(h.metadata.get("doc_id", "")) == h.metadata.get("version")]
+        return [h for h in hits if live.get(h.metadata.get("doc_id", ""), False) == h.metadata.get("version")]

@@ -10,8 +10,7 @@ import traceback
 import click
 import typer
 
-from rag.cli import admin, ask, ingest
-from rag.cli import serve
+from rag.cli import admin, ask, ingest, serve
 from rag.cli import eval as eval_cmd
 from rag.cli.output import print_error
 from rag.errors import ConfigError, InvalidInputError, NotFoundError, RagError
@@ -54,10 +53,10 @@ USAGE_ERRORS = (ConfigError, InvalidInputError, NotFoundError)
 def main() -> None:
     try:
         app(standalone_mode=False)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):  # typer >= 0.2x vendors click as typer._click
         print_error("aborted")
         sys.exit(130)
-    except click.exceptions.ClickException as exc:
+    except (click.exceptions.ClickException, typer.TyperException) as exc:
         exc.show()
         sys.exit(2)
     except RagError as exc:

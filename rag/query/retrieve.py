@@ -64,27 +64,33 @@ class HybridRetriever:
         if "summaries" not in disabled and self.settings.summary_docs > 0:
             documents = self._pick_documents(info, query, vector, dense_weight, allowed, use_lexical)
 
-        rankings: list[tuple[Sequence[ScoredChunk], float]] = []
         scopes: list[list[str] | None] = [allowed]
         if documents:
             scopes.append([d.summary.doc_id for d in documents])
+        dense_hits: list[ScoredChunk] = []
+        lexical_hits: list[ScoredChunk] = []
         for scope in scopes:
             if vector is not None:
-                rankings.append((self.index.search_chunks(info, vector, k, scope), dense_weight))
+                dense_hits += self.index.search_chunks(info, vector, k, scope)
             if use_lexical:
-                rankings.append((self.index.lexical_chunks(info, query, k, scope), 1.0))
+                lexical_hits += self.index.lexical_chunks(info, query, k, scope)
+        # One ranking per retriever: the in-document searches only reach deeper into the picked
+        # documents; scores of one retriever are comparable across its searches.
+        rankings: list[tuple[Sequence[ScoredChunk], float]] = [
+            (_by_score(dense_hits, "dense"), dense_weight),
+            (_by_score(lexical_hits, "lexical"), 1.0),
+        ]
+        if documents and self.settings.document_weight > 0:
+            doc_rank = {d.summary.doc_id: r for r, d in enumerate(documents)}
+            candidates = {h.chunk.id: h for h in dense_hits + lexical_hits if h.chunk.doc_id in doc_rank}
+            by_doc = sorted(candidates.values(), key=lambda h: doc_rank[h.chunk.doc_id])
+            rankings.append((by_doc, self.settings.document_weight))
         fused = weighted_rrf(rankings, key=lambda h: h.chunk.id)
-
-        doc_rank = {d.summary.doc_id: r for r, d in enumerate(documents)}
         components = _component_scores(rankings)
-        results: list[ScoredChunk] = []
-        for hit, score in fused:
-            merged = components[hit.chunk.id]
-            rank = doc_rank.get(hit.chunk.doc_id)
-            prior = 1.0 / (60 + rank + 1) if rank is not None else 0.0
-            merged["fused"] = score + prior
-            results.append(ScoredChunk(hit.chunk, score + prior, merged))
-        results.sort(key=lambda h: h.score, reverse=True)
+        results = [
+            ScoredChunk(hit.chunk, score, {**components[hit.chunk.id], "fused": score})
+            for hit, score in fused
+        ]
         return Retrieval(results, documents, dense_weight)
 
     def _pick_documents(
@@ -104,6 +110,14 @@ class HybridRetriever:
             rankings.append((self.index.lexical_summaries(info, query, n * 2, allowed), 1.0))
         fused = weighted_rrf(rankings, key=lambda s: s.summary.doc_id)
         return [ScoredSummary(s.summary, score) for s, score in fused[:n]]
+
+
+def _by_score(hits: list[ScoredChunk], name: str) -> list[ScoredChunk]:
+    best: dict[str, ScoredChunk] = {}
+    for h in hits:
+        if h.chunk.id not in best or h.scores[name] > best[h.chunk.id].scores[name]:
+            best[h.chunk.id] = h
+    return sorted(best.values(), key=lambda h: h.scores[name], reverse=True)
 
 
 def _component_scores(rankings: Sequence[tuple[Sequence[ScoredChunk], float]]) -> dict[str, dict[str, float]]:

@@ -1,0 +1,171 @@
+"""Durable chat conversations in SQLite (`data_dir/conversations.sqlite3`): a restart loses nothing.
+
+store = ConversationStore(data_dir / "conversations.sqlite3")
+conv = store.create("Vacation policy", "handbook")
+store.add_message(conv.id, "user", "How many vacation days?")
+store.history(conv.id, limit=6)     # -> (ChatMessage, ...) for query rewriting
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from api.schemas import Conversation, ConversationSummary, Message
+from rag.errors import NotFoundError
+from rag.llm.base import ChatMessage, Role
+from rag.types import Citation
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations(
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, collection TEXT NOT NULL, created REAL NOT NULL,
+    updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS messages(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    role TEXT NOT NULL, content TEXT NOT NULL, created REAL NOT NULL, refused INTEGER NOT NULL DEFAULT 0,
+    citations TEXT NOT NULL DEFAULT '[]', extra TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX IF NOT EXISTS messages_conversation ON messages(conversation_id, id);
+"""
+
+TITLE_CHARS = 80
+
+
+class ConversationStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as con:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.executescript(SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        con = sqlite3.connect(self.path, timeout=30)
+        con.row_factory = sqlite3.Row
+        con.execute("PRAGMA foreign_keys=ON")
+        try:
+            with con:
+                yield con
+        finally:
+            con.close()
+
+    def create(self, title: str, collection: str) -> Conversation:
+        now = time.time()
+        conv_id = uuid.uuid4().hex
+        title = " ".join(title.split())[:TITLE_CHARS]
+        with self._connect() as con:
+            con.execute(
+                "INSERT INTO conversations VALUES (?,?,?,?,?)", (conv_id, title, collection, now, now)
+            )
+        return Conversation(id=conv_id, title=title, collection=collection, created=now, updated=now)
+
+    def summaries(self) -> list[ConversationSummary]:
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT c.*, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n "
+                "FROM conversations c ORDER BY updated DESC"
+            ).fetchall()
+        return [
+            ConversationSummary(
+                id=r["id"],
+                title=r["title"],
+                collection=r["collection"],
+                created=r["created"],
+                updated=r["updated"],
+                message_count=r["n"],
+            )
+            for r in rows
+        ]
+
+    def get(self, conv_id: str) -> Conversation:
+        with self._connect() as con:
+            row = con.execute("SELECT * FROM conversations WHERE id=?", (conv_id,)).fetchone()
+            if row is None:
+                raise _missing(conv_id)
+            messages = con.execute(
+                "SELECT * FROM messages WHERE conversation_id=? ORDER BY id", (conv_id,)
+            ).fetchall()
+        return Conversation(
+            id=row["id"],
+            title=row["title"],
+            collection=row["collection"],
+            created=row["created"],
+            updated=row["updated"],
+            messages=[_message(m) for m in messages],
+        )
+
+    def delete(self, conv_id: str) -> None:
+        with self._connect() as con:
+            if con.execute("DELETE FROM conversations WHERE id=?", (conv_id,)).rowcount == 0:
+                raise _missing(conv_id)
+
+    def add_message(
+        self,
+        conv_id: str,
+        role: Role,
+        content: str,
+        *,
+        refused: bool = False,
+        citations: list[Citation] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> Message:
+        now = time.time()
+        cites = [c.model_dump() for c in citations or []]
+        with self._connect() as con:
+            row = con.execute("SELECT title FROM conversations WHERE id=?", (conv_id,)).fetchone()
+            if row is None:
+                raise _missing(conv_id)
+            cur = con.execute(
+                "INSERT INTO messages(conversation_id, role, content, created, refused, citations, extra) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (conv_id, role, content, now, int(refused), json.dumps(cites), json.dumps(extra or {})),
+            )
+            title = row["title"] or (" ".join(content.split())[:TITLE_CHARS] if role == "user" else "")
+            con.execute("UPDATE conversations SET updated=?, title=? WHERE id=?", (now, title, conv_id))
+            message_id = int(cur.lastrowid or 0)
+        return Message(
+            id=message_id,
+            role=role,
+            content=content,
+            created=now,
+            refused=refused,
+            citations=[Citation(**c) for c in cites],
+            extra=extra or {},
+        )
+
+    def history(self, conv_id: str, limit: int) -> tuple[ChatMessage, ...]:
+        """The last `limit` messages, oldest first."""
+        if limit <= 0:
+            return ()
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT role, content FROM messages WHERE conversation_id=? ORDER BY id DESC LIMIT ?",
+                (conv_id, limit),
+            ).fetchall()
+        return tuple(ChatMessage(r["role"], r["content"]) for r in reversed(rows))
+
+
+def _missing(conv_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"conversation {conv_id!r} does not exist",
+        hint="list conversations with GET /v1/conversations, or create one with POST /v1/conversations",
+    )
+
+
+def _message(row: sqlite3.Row) -> Message:
+    return Message(
+        id=row["id"],
+        role=row["role"],
+        content=row["content"],
+        created=row["created"],
+        refused=bool(row["refused"]),
+        citations=[Citation(**c) for c in json.loads(row["citations"])],
+        extra=json.loads(row["extra"]),
+    )

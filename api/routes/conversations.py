@@ -1,0 +1,79 @@
+"""Conversations for the chatbot: the server keeps the history and uses it to rewrite follow-ups."""
+
+from __future__ import annotations
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Response
+from sse_starlette import EventSourceResponse
+
+from api.auth import require_api_key
+from api.routes.query import STREAM_DOC
+from api.schemas import Conversation, ConversationCreate, ConversationSummary, MessageBody, MessageResult
+from api.service import QueryService, collect, first_event, sse_response
+from api.state import StateDep
+from rag.types import QueryResponse
+
+router = APIRouter(
+    prefix="/v1/conversations", tags=["conversations"], dependencies=[Depends(require_api_key)]
+)
+
+
+@router.post("", status_code=201, response_model=Conversation)
+async def create_conversation(body: ConversationCreate, state: StateDep) -> Conversation:
+    collection = body.collection or state.settings.collection
+    return await to_thread.run_sync(state.conversations.create, body.title, collection)
+
+
+@router.get("", response_model=list[ConversationSummary])
+async def list_conversations(state: StateDep) -> list[ConversationSummary]:
+    return await to_thread.run_sync(state.conversations.summaries)
+
+
+@router.get("/{conversation_id}", response_model=Conversation)
+async def get_conversation(conversation_id: str, state: StateDep) -> Conversation:
+    return await to_thread.run_sync(state.conversations.get, conversation_id)
+
+
+@router.delete("/{conversation_id}", status_code=204)
+async def delete_conversation(conversation_id: str, state: StateDep) -> Response:
+    await to_thread.run_sync(state.conversations.delete, conversation_id)
+    return Response(status_code=204)
+
+
+@router.post("/{conversation_id}/messages", response_model=MessageResult, responses=STREAM_DOC)
+async def post_message(
+    conversation_id: str, body: MessageBody, state: StateDep
+) -> MessageResult | EventSourceResponse:
+    """Ask the next question. Earlier turns rewrite it into a standalone query (e.g. "and in 2023?")."""
+    store = state.conversations
+    conversation = await to_thread.run_sync(store.get, conversation_id)
+    history = await to_thread.run_sync(store.history, conversation_id, state.settings.api.history_messages)
+    service = QueryService(state)
+    request = service.build(
+        body.content, conversation.collection, history, top_k=body.top_k, filters=body.filters
+    )
+    events = service.events(request)
+    first = await first_event(events)
+    question = await to_thread.run_sync(lambda: store.add_message(conversation_id, "user", body.content))
+
+    async def finish(response: QueryResponse) -> MessageResult:
+        answer = await to_thread.run_sync(
+            lambda: store.add_message(
+                conversation_id,
+                "assistant",
+                response.answer,
+                refused=response.refused,
+                citations=response.citations,
+                extra={"rewritten_query": response.rewritten_query, "timings": response.timings},
+            )
+        )
+        return MessageResult(
+            **response.model_dump(),
+            conversation_id=conversation_id,
+            question_message=question,
+            message=answer,
+        )
+
+    if body.stream:
+        return sse_response(first, events, finish)
+    return await finish(await collect(first, events))

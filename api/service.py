@@ -1,0 +1,149 @@
+"""Answering through the query pipeline for the routes: limits, worker threads, metrics, SSE.
+
+service = QueryService(state)
+request = service.build("How many vacation days?", "handbook")
+response = await service.run(request)                    # QueryResponse
+events = service.events(request)                         # Delta..., Final, produced in a thread
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from api.errors import LimitExceeded, error_body, rag_error_body
+from api.schemas import FiltersIn, QueryOptions
+from api.state import AppState
+from api.streaming import iterate_in_thread
+from rag.errors import InvalidInputError, RagError
+from rag.llm.base import CancelToken, ChatMessage
+from rag.query.pipeline import Delta, Final
+from rag.query.request import QueryRequest
+from rag.types import QueryResponse
+
+log = logging.getLogger("rag.api")
+
+Event = Delta | Final
+Events = AsyncGenerator[Event, None]
+Finish = Callable[[QueryResponse], Awaitable[BaseModel]]
+PING_SECONDS = 15
+
+
+class QueryService:
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+        self.settings = state.settings
+
+    def build(
+        self,
+        question: str,
+        collection: str | None,
+        history: Sequence[ChatMessage] = (),
+        *,
+        top_k: int | None = None,
+        filters: FiltersIn | None = None,
+        options: QueryOptions | None = None,
+    ) -> QueryRequest:
+        limit = self.settings.api.max_question_chars
+        if len(question) > limit:
+            raise LimitExceeded(
+                f"the question is {len(question)} characters long; the limit is {limit}",
+                hint="shorten the question, or raise RAG_API__MAX_QUESTION_CHARS",
+                http_status=413,
+            )
+        if not question.strip():
+            raise InvalidInputError("the question is empty", hint="ask a question", http_status=422)
+        options = options or QueryOptions()
+        return QueryRequest(
+            question=question,
+            collection=collection or self.settings.collection,
+            history=tuple(history),
+            top_k=top_k,
+            filters=(filters or FiltersIn()).to_filters(),
+            retrieval_only=options.retrieval_only,
+            disabled=frozenset(options.disabled),
+        )
+
+    async def events(self, request: QueryRequest) -> Events:
+        """The pipeline's events, produced in a worker thread; stopping early cancels the generation."""
+        cancel = CancelToken()
+        components = self.state.components
+
+        def produce() -> Iterator[Event]:
+            return components.query_pipeline().stream(request, cancel)
+
+        inner = iterate_in_thread(produce, cancel, self.settings.api.request_timeout_s)
+        try:
+            async for event in inner:
+                if isinstance(event, Final):
+                    self.state.metrics.observe_query(event.response, request.retrieval_only)
+                    event = Final(self.public(event.response))
+                yield event
+        finally:
+            cancel.cancel()
+            await inner.aclose()
+
+    async def run(self, request: QueryRequest) -> QueryResponse:
+        events = self.events(request)
+        return await collect(await first_event(events), events)
+
+    def public(self, response: QueryResponse) -> QueryResponse:
+        """Uploaded files are cited by their file name, not by their path on the server."""
+        uploads = self.settings.data_dir / "uploads"
+        for item in [*response.context, *response.citations]:
+            item.source = public_source(item.source, uploads)
+        return response
+
+
+def public_source(source: str, uploads: Path) -> str:
+    path = Path(source)
+    return path.name if uploads in path.parents else source
+
+
+async def first_event(events: Events) -> Event:
+    """Wait for the first event, so errors before any output (unknown collection, store down) still get
+    their HTTP status instead of a 200 stream carrying an error event."""
+    return await anext(events)
+
+
+async def collect(first: Event, events: Events) -> QueryResponse:
+    try:
+        event: Event | None = first
+        while event is not None:
+            if isinstance(event, Final):
+                return event.response
+            event = await anext(events, None)
+    finally:
+        await events.aclose()
+    raise RagError("the query pipeline ended without an answer", hint="see the server log")
+
+
+def sse_response(first: Event, events: Events, finish: Finish | None = None) -> EventSourceResponse:
+    """`delta` events with text, one `result` event (the full response), then `done`; or `error`."""
+
+    async def stream() -> AsyncIterator[ServerSentEvent]:
+        try:
+            event: Event | None = first
+            while event is not None:
+                if isinstance(event, Delta):
+                    yield ServerSentEvent(json.dumps({"text": event.text}, ensure_ascii=False), event="delta")
+                else:
+                    payload: BaseModel = await finish(event.response) if finish else event.response
+                    yield ServerSentEvent(payload.model_dump_json(), event="result")
+                event = await anext(events, None)
+            yield ServerSentEvent("{}", event="done")
+        except RagError as exc:
+            yield ServerSentEvent(json.dumps(rag_error_body(exc), ensure_ascii=False), event="error")
+        except Exception:
+            log.exception("query stream failed")
+            body = error_body("internal_error", "internal server error; the details are in the server log")
+            yield ServerSentEvent(json.dumps(body), event="error")
+        finally:
+            await events.aclose()
+
+    return EventSourceResponse(stream(), ping=PING_SECONDS)

@@ -1,0 +1,131 @@
+"""Helpers shared by the API tests: SSE parsing, a uvicorn server in a thread, an instrumented Components."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from rag.components import Components
+from rag.llm.base import LLM, CancelToken, ChatMessage, GenerationOptions
+from rag.query.pipeline import QueryPipeline
+from rag.query.request import QueryRequest
+from rag.settings import Settings
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+QUESTION = "How long does the NR-7 run on one charge?"
+QUESTION_SOURCE = "robot-faq.html"
+
+
+def variant(settings: Settings, *, api_keys: list[str] | None = None, **api: object) -> Settings:
+    """`settings` with other API keys and API limits (same data dir, same models)."""
+    update: dict[str, object] = {"api": settings.api.model_copy(update=api)}
+    if api_keys is not None:
+        update["api_keys"] = api_keys
+    return settings.model_copy(update=update)
+
+
+def sse_events(lines: Iterable[str]) -> list[tuple[str, Any]]:
+    """(event name, parsed data) for each Server-Sent Event; comments (pings) are skipped."""
+    events: list[tuple[str, Any]] = []
+    name, data = "message", []
+    for line in lines:
+        if not line:
+            if data:
+                raw = "\n".join(data)
+                events.append((name, raw if raw == "[DONE]" else json.loads(raw)))
+            name, data = "message", []
+        elif line.startswith(":"):
+            continue
+        elif line.startswith("event:"):
+            name = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].lstrip())
+    return events
+
+
+class SlowLLM:
+    """Wraps the real LLM: waits `delay` seconds before each delta and records what it produced."""
+
+    def __init__(self, inner: LLM, owner: RecordingComponents) -> None:
+        self._inner = inner
+        self._owner = owner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        options: GenerationOptions | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[str]:
+        for delta in self._inner.stream(messages, options, cancel):
+            time.sleep(self._owner.delay)
+            self._owner.deltas += 1
+            yield delta
+
+
+class RecordingComponents(Components):
+    """The real components, recording every query request and cancel token; `delay` slows generation."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.requests: list[QueryRequest] = []
+        self.cancels: list[CancelToken] = []
+        self.delay = 0.0
+        self.deltas = 0
+
+    def llm(self) -> LLM:
+        real = super().llm()
+        return SlowLLM(real, self) if self.delay else real  # type: ignore[return-value]
+
+    def query_pipeline(self) -> QueryPipeline:
+        pipeline = super().query_pipeline()
+        original = pipeline.stream
+
+        def stream(request: QueryRequest, cancel: CancelToken | None = None) -> Any:
+            self.requests.append(request)
+            if cancel is not None:
+                self.cancels.append(cancel)
+            return original(request, cancel)
+
+        pipeline.stream = stream  # type: ignore[method-assign]
+        return pipeline
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerThread:
+    """A real uvicorn server for `app` on a free loopback port, in a background thread."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="uvicorn-test", daemon=True)
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)

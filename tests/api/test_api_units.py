@@ -1,0 +1,92 @@
+"""Small pieces without models: upload file names, the bind check of `rag serve`, the conversation store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.conversations import ConversationStore
+from api.uploads import clean_filename, target_path
+from rag.cli import app as cli
+from rag.cli.serve import check_bind, is_loopback
+from rag.errors import ConfigError, InvalidInputError, NotFoundError
+from rag.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("report.pdf", "report.pdf"),
+        ("../../etc/passwd", "passwd"),
+        ("/etc/shadow", "shadow"),
+        ("C:\\Users\\me\\报告 2024.docx", "报告 2024.docx"),
+        ("..\\..\\boot.ini", "boot.ini"),
+        (".bashrc", "bashrc"),
+        ("a\tb\nc.txt", "abc.txt"),
+        ("semi;colon|pipe<>.md", "semi_colon_pipe__.md"),
+        ("x" * 300 + ".txt", "x" * 176 + ".txt"),
+    ],
+)
+def test_clean_filename(raw: str, clean: str) -> None:
+    assert clean_filename(raw) == clean
+
+
+@pytest.mark.parametrize("raw", ["", "..", "...", "/", "../", "a/..", "evil\x00.txt"])
+def test_unusable_filenames_are_rejected(raw: str) -> None:
+    with pytest.raises(InvalidInputError):
+        clean_filename(raw)
+
+
+def test_target_path_stays_in_its_folder(tmp_path: Path) -> None:
+    assert target_path(tmp_path, "a.txt") == tmp_path.resolve() / "a.txt"
+    for name in ("../a.txt", "sub/a.txt", "/etc/passwd"):
+        with pytest.raises(InvalidInputError):
+            target_path(tmp_path, name)
+
+
+def test_loopback_detection() -> None:
+    assert all(is_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "[::1]", "127.1.2.3"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "192.168.1.10", "example.com"))
+
+
+def test_public_bind_needs_keys_or_permission(tmp_path: Path) -> None:
+    open_settings = Settings(data_dir=tmp_path)
+    with pytest.raises(ConfigError, match="RAG_API_KEYS"):
+        check_bind("0.0.0.0", open_settings, allow_public=False)
+    check_bind("127.0.0.1", open_settings, allow_public=False)
+    check_bind("0.0.0.0", open_settings, allow_public=True)
+    check_bind("0.0.0.0", Settings(data_dir=tmp_path, api_keys=["k"]), allow_public=False)
+    allowed = open_settings.model_copy(
+        update={"api": open_settings.api.model_copy(update={"allow_public_bind": True})}
+    )
+    check_bind("0.0.0.0", allowed, allow_public=False)
+
+
+def test_rag_serve_refuses_a_public_address_without_keys() -> None:
+    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--port", "1"])
+    assert isinstance(result.exception, ConfigError)
+    assert "refusing to listen on 0.0.0.0" in str(result.exception)
+
+
+def test_conversation_store(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "c.sqlite3")
+    conv = store.create("", "kb")
+    for i in range(5):
+        store.add_message(conv.id, "user", f"question {i}")
+        store.add_message(conv.id, "assistant", f"answer {i}", refused=i == 3)
+    history = store.history(conv.id, limit=3)
+    assert [(m.role, m.content) for m in history] == [
+        ("assistant", "answer 3"),
+        ("user", "question 4"),
+        ("assistant", "answer 4"),
+    ]
+    reopened = ConversationStore(tmp_path / "c.sqlite3")
+    stored = reopened.get(conv.id)
+    assert stored.title == "question 0" and len(stored.messages) == 10 and stored.messages[7].refused
+    reopened.delete(conv.id)
+    with pytest.raises(NotFoundError):
+        store.get(conv.id)
+    with pytest.raises(NotFoundError):
+        store.add_message(conv.id, "user", "hello")
