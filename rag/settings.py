@@ -35,6 +35,11 @@ class EmbeddingSettings(BaseModel):
     )
     device: str = Field("cpu", description="torch device: cpu, cuda, cuda:1, mps or auto")
     batch_size: int = Field(64, ge=1, description="texts per embedding batch")
+    cjk: bool | None = Field(
+        None,
+        description="whether the model was trained on Chinese/Japanese text; None = no for the bundled "
+        "English model, yes for any other. Dense search is not trusted for CJK questions when no.",
+    )
     query_prefix: str = Field("", description="prepended to queries (e5: 'query: ', bge: an instruction)")
     document_prefix: str = Field("", description="prepended to passages (e5: 'passage: ')")
 
@@ -62,7 +67,8 @@ class LLMSettings(BaseModel):
         "or a llama.cpp built-in name such as llama3 or chatml (llamacpp); empty = the model's own",
     )
     log_verbosity: int = Field(
-        1, description="llama.cpp stderr log level (llamacpp): -1 silent, 1 errors, 2 warnings, 3 info, 4 debug"
+        1,
+        description="llama.cpp stderr log level (llamacpp): -1 silent, 1 errors, 2 warnings, 3 info, 4 debug",
     )
     temperature: float = Field(0.1, ge=0, le=2)
     top_p: float = Field(0.9, gt=0, le=1)
@@ -83,9 +89,15 @@ class ChromaSettings(BaseModel):
 
 class ChunkingSettings(BaseModel):
     chunk_tokens: int = Field(
-        200, ge=16, le=8192, description="target chunk size in embedder tokens (MiniLM embeds at most 256)"
+        128, ge=16, le=8192, description="target chunk size in embedder tokens (MiniLM embeds at most 256)"
     )
-    overlap_tokens: int = Field(32, ge=0, description="tokens shared by consecutive chunks of one section")
+    cjk_chunk_tokens: int = Field(
+        256,
+        ge=16,
+        le=8192,
+        description="chunk size for mostly Chinese/Japanese sections (about 1 token/char)",
+    )
+    overlap_tokens: int = Field(24, ge=0, description="tokens shared by consecutive chunks of one section")
     min_chunk_tokens: int = Field(24, ge=1, description="smaller fragments are merged into a neighbour")
 
 
@@ -108,7 +120,7 @@ class RetrievalSettings(BaseModel):
     candidates: int = Field(30, ge=1, description="chunks fetched per search (dense/lexical, in-docs/global)")
     rerank_candidates: int = Field(20, ge=1, description="fused chunks passed to the reranker")
     document_weight: float = Field(
-        0.5, ge=0, description="fusion weight of the summary level's document ranking (0 = only widen recall)"
+        0.0, ge=0, description="fusion weight of the summary level's document ranking (0 = only widen recall)"
     )
     top_k: int = Field(5, ge=1, description="evidence passages handed to the LLM")
 
@@ -121,15 +133,25 @@ class RerankSettings(BaseModel):
     )
     device: str = Field("cpu", description="torch device for the cross-encoder: cpu, cuda, auto")
     batch_size: int = Field(16, ge=1)
+    proximity_weight: float = Field(
+        1.0,
+        ge=0,
+        description="without a model: weight of the built-in best-sentence-window reranker (0 = off)",
+    )
 
 
 class AnswerSettings(BaseModel):
     context_tokens: int = Field(
-        320, ge=32, description="token budget for the evidence in the prompt (trimmed further to fit the model)"
+        320,
+        ge=32,
+        description="token budget for the evidence in the prompt (trimmed further to fit the model)",
     )
     max_new_tokens: int = Field(160, ge=1, description="answer length limit in tokens")
     min_term_coverage: float = Field(
-        0.5, ge=0, le=1, description="refuse unless the best passage covers this IDF-weighted share of the "
+        0.5,
+        ge=0,
+        le=1,
+        description="refuse unless the best passage covers this IDF-weighted share of the "
         "question's terms (or the dense score below is reached)",
     )
     drop_unsupported_sentences: bool = Field(
@@ -139,7 +161,10 @@ class AnswerSettings(BaseModel):
         True, description="refuse instead of showing an answer no sentence of which the sources support"
     )
     min_dense_score: float = Field(
-        0.6, ge=-1, le=1, description="refuse unless a passage reaches this cosine similarity (or term coverage)"
+        0.6,
+        ge=-1,
+        le=1,
+        description="refuse unless a passage reaches this cosine similarity (or term coverage)",
     )
 
 
@@ -167,7 +192,9 @@ class Settings(BaseSettings):
         description="where the index, manifest, uploads and conversations live",
     )
     collection: str = Field("default", description="collection used when none is named")
-    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, description="API keys; empty = no auth (loopback only)")
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="API keys; empty = no auth (loopback only)"
+    )
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)  # type: ignore[arg-type]
     llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)  # type: ignore[arg-type]
@@ -223,12 +250,12 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ConfigError(
             f"invalid settings: {problems}",
             hint="check the RAG_* environment variables and the config file",
         ) from None
     except (SettingsError, ValueError) as exc:  # ValueError: malformed TOML (TOMLDecodeError)
-        raise ConfigError(str(exc), hint="check the RAG_* environment variables and the config file") from None
+        raise ConfigError(
+            str(exc), hint="check the RAG_* environment variables and the config file"
+        ) from None
