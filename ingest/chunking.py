@@ -1,12 +1,16 @@
 """Structure-aware chunking measured in embedder tokens.
 
-Chunks never cross a section (heading or page) unless a fragment is too small to stand alone; inside a
+Chunks never cross a page, nor a heading unless a fragment is too small to stand alone; inside a
 section they end at sentence boundaries (English `.!?`, Chinese `。！？；`, paragraph breaks) and
 consecutive chunks share up to `overlap_tokens` of whole sentences. A single line break is a boundary
 only before a list item, table row or "Key: value" line; other line breaks are soft wraps inside a
 paragraph. A sentence longer than a chunk is cut at token boundaries.
 
-    chunker = Chunker(embedder, chunk_tokens=200, overlap_tokens=32, min_chunk_tokens=24)
+Sizes are per script: embedder tokenizers cut Chinese and Japanese into about one token per character,
+so the same token count holds far less text than in English; `cjk_chunk_tokens` applies to sections that
+are mostly CJK (measured best: 128 tokens on English sets, 256 on Chinese ones).
+
+    chunker = Chunker(embedder, chunk_tokens=128, overlap_tokens=24, min_chunk_tokens=24)
     drafts = chunker.split(loaded_document)     # list[ChunkDraft], spans index loaded_document.text
 """
 
@@ -20,9 +24,10 @@ from typing import Protocol
 from rag.types import LoadedDocument
 
 SECTION_SEPARATOR = "\n\n"
+_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff]")
 _SENTENCE_END = re.compile(
     r"[。！？；]+[”’」』）)\"']*"  # Chinese sentence ends, with closing quotes
-    r"|(?<!^\d)(?<!^\d\d)(?<!\n\d)(?<!\n\d\d)[.!?]+[\"')\]’”]*(?=\s|$)"  # English ends, not "1." items
+    r"|[.!?]+[\"')\]’”]*(?=\s|$)"  # English sentence ends (abbreviations filtered below)
     r"|\n[ \t]*\n\s*"  # paragraph breaks
     r"|\n(?=[ \t]*(?:[-*+•·▪]\s|\d{1,3}[.)、]\s?|[|]|[A-Za-z][\w ]{0,40}:\s))"  # list, table, "Key: v"
 )
@@ -48,11 +53,39 @@ class ChunkDraft:
         return " > ".join(self.headings)
 
 
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof rev st sr jr vs etc eg ie no nos fig figs inc ltd co corp dept est approx vol pp "
+    "jan feb mar apr jun jul aug sep sept oct nov dec mt ft gen col lt sgt capt gov sen rep".split()
+)
+_WORD_BEFORE_DOT = re.compile(r"(?:^|[\s(\[\"'])([\w.]{1,6})$")
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    """A '.' after an initial (J.), a known abbreviation (Dr., e.g.) or a list number (1.)."""
+    match = _WORD_BEFORE_DOT.search(text, max(0, dot - 8), dot)
+    if match is None:
+        return False
+    word = match.group(1)
+    if len(word) == 1 and word.isalpha() and word.isupper():
+        return True
+    if "." in word and all(len(part) <= 1 for part in word.split(".")):
+        return True
+    if word.isdigit() and len(word) <= 3 and text.rfind("\n", 0, dot) == match.start(1) - 1:
+        return True
+    return word.replace(".", "").lower() in _ABBREVIATIONS
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Spans of the sentences in `text`, trimmed of surrounding whitespace, never empty."""
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
+        if (
+            text[match.start()] == "."
+            and match.end() - match.start() == 1
+            and _is_abbreviation(text, match.start())
+        ):
+            continue
         spans.append((start, match.end()))
         start = match.end()
     spans.append((start, len(text)))
@@ -67,6 +100,17 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return trimmed
 
 
+def cjk_share(text: str) -> float:
+    letters = sum(1 for ch in text[:2000] if not ch.isspace())
+    return len(_CJK_CHAR.findall(text[:2000])) / letters if letters else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Size:
+    chunk: int
+    overlap: int
+
+
 @dataclass(slots=True)
 class _Piece:
     start: int  # offsets in the document text
@@ -79,16 +123,21 @@ class Chunker:
         self,
         counter: TokenCounter,
         *,
-        chunk_tokens: int = 200,
-        overlap_tokens: int = 32,
+        chunk_tokens: int = 128,
+        overlap_tokens: int = 24,
         min_chunk_tokens: int = 24,
+        cjk_chunk_tokens: int | None = None,
     ) -> None:
         if overlap_tokens >= chunk_tokens:
             raise ValueError("overlap_tokens must be smaller than chunk_tokens")
         self.counter = counter
-        self.chunk_tokens = chunk_tokens
-        self.overlap_tokens = overlap_tokens
         self.min_chunk_tokens = min_chunk_tokens
+        self.latin = _Size(chunk_tokens, overlap_tokens)
+        cjk = cjk_chunk_tokens or chunk_tokens
+        self.cjk = _Size(cjk, overlap_tokens * cjk // chunk_tokens)
+
+    def _size(self, text: str) -> _Size:
+        return self.cjk if cjk_share(text) >= 0.3 else self.latin
 
     def split(self, doc: LoadedDocument) -> list[ChunkDraft]:
         text = doc.text
@@ -109,11 +158,11 @@ class Chunker:
         drafts: list[ChunkDraft] = []
         for i, pieces in sections:
             section = doc.sections[i]
-            for start, end, tokens in self._pack(text, pieces):
+            for start, end, tokens in self._pack(text, pieces, self._size(section.text)):
                 drafts.append(ChunkDraft(text[start:end], start, end, section.page, section.headings, tokens))
         return self._merge_small(text, drafts)
 
-    def _pack(self, text: str, pieces: list[_Piece]) -> list[tuple[int, int, int]]:
+    def _pack(self, text: str, pieces: list[_Piece], size: _Size) -> list[tuple[int, int, int]]:
         out: list[tuple[int, int, int]] = []
         current: list[_Piece] = []
 
@@ -122,54 +171,55 @@ class Chunker:
                 out.append((current[0].start, current[-1].end, sum(p.tokens for p in current)))
 
         for piece in pieces:
-            if piece.tokens > self.chunk_tokens:
+            if piece.tokens > size.chunk:
                 emit()
                 current = []
-                out.extend(self._cut(text, piece))
+                out.extend(self._cut(text, piece, size))
                 continue
-            if current and sum(p.tokens for p in current) + piece.tokens > self.chunk_tokens:
+            if current and sum(p.tokens for p in current) + piece.tokens > size.chunk:
                 emit()
-                current = self._overlap_tail(current)
-                while current and sum(p.tokens for p in current) + piece.tokens > self.chunk_tokens:
+                current = self._overlap_tail(current, size.overlap)
+                while current and sum(p.tokens for p in current) + piece.tokens > size.chunk:
                     current.pop(0)
             current.append(piece)
         emit()
         return out
 
-    def _overlap_tail(self, pieces: list[_Piece]) -> list[_Piece]:
+    def _overlap_tail(self, pieces: list[_Piece], overlap: int) -> list[_Piece]:
         tail: list[_Piece] = []
         total = 0
         for piece in reversed(pieces[1:]):
-            if total + piece.tokens > self.overlap_tokens:
+            if total + piece.tokens > overlap:
                 break
             tail.insert(0, piece)
             total += piece.tokens
         return tail
 
-    def _cut(self, text: str, piece: _Piece) -> list[tuple[int, int, int]]:
+    def _cut(self, text: str, piece: _Piece, size: _Size) -> list[tuple[int, int, int]]:
         spans = self.counter.token_spans(text[piece.start : piece.end])
-        step = self.chunk_tokens - self.overlap_tokens
         out = []
-        for first in range(0, len(spans), step):
-            window = spans[first : first + self.chunk_tokens]
+        for first in range(0, len(spans), size.chunk - size.overlap):
+            window = spans[first : first + size.chunk]
             out.append((piece.start + window[0][0], piece.start + window[-1][1], len(window)))
-            if first + self.chunk_tokens >= len(spans):
+            if first + size.chunk >= len(spans):
                 break
         return out
 
     def _merge_small(self, text: str, drafts: list[ChunkDraft]) -> list[ChunkDraft]:
         """Fold fragments under `min_chunk_tokens` into a neighbour when the result still fits."""
-        limit = self.chunk_tokens + self.min_chunk_tokens
         merged: list[ChunkDraft] = []
         for draft in drafts:
             prev = merged[-1] if merged else None
             small = prev is not None and min(prev.tokens, draft.tokens) < self.min_chunk_tokens
-            if prev and small and prev.tokens + draft.tokens <= limit and draft.start >= prev.end:
+            limit = self._size(draft.text).chunk + self.min_chunk_tokens
+            same_page = prev is not None and prev.page == draft.page  # a citation names one page
+            fits = prev is not None and prev.tokens + draft.tokens <= limit and draft.start >= prev.end
+            if prev and small and same_page and fits:
                 merged[-1] = ChunkDraft(
                     text[prev.start : draft.end],
                     prev.start,
                     draft.end,
-                    prev.page if prev.page is not None else draft.page,
+                    prev.page,
                     prev.headings if prev.tokens >= draft.tokens else draft.headings,
                     prev.tokens + draft.tokens,
                 )

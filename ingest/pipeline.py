@@ -18,6 +18,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ingest.chunking import ChunkDraft, Chunker
 from ingest.loaders import load_file
 from ingest.report import FileOutcome, IngestReport
@@ -91,7 +93,7 @@ class IngestPipeline:
                 (
                     settings.chunking.model_dump(),
                     summarizer.strategy,
-                    settings.summary.max_tokens,
+                    settings.summary.model_dump(),
                     embedder.model_name,
                 )
             ).encode()
@@ -300,10 +302,23 @@ class IngestPipeline:
     ) -> None:
         if not batch:
             return
-        texts = [t for p in batch for t in p.chunk_texts] + [p.write.summary.text for p in batch]
-        vectors = self.embedder.embed_array(texts)
-        n_chunks = len(texts) - len(batch)
-        self.index.write(info, [p.write for p in batch], vectors[n_chunks:], vectors[:n_chunks])
+        chunk_vectors = self.embedder.embed_array([t for p in batch for t in p.chunk_texts])
+        summary_vectors = self._summary_vectors(batch, chunk_vectors)
+        self.index.write(info, [p.write for p in batch], summary_vectors, chunk_vectors)
         for p in batch:
             status = "updated" if p.work.previous and p.work.previous.version else "added"
             note(FileOutcome(p.work.source, status, chunks=len(p.write.chunks), doc_id=p.work.doc_id))
+
+    def _summary_vectors(self, batch: list[_Prepared], chunk_vectors: np.ndarray) -> np.ndarray:
+        """One vector per document summary. `centroid` (default): the normalised mean of the
+        document's chunk vectors, which costs no embedding (embedding summaries as text nearly doubled
+        ingest time for a measured retrieval gain of zero); `text`: the summary text embedded."""
+        if self.settings.summary.vector == "text":
+            return self.embedder.embed_array([p.write.summary.text for p in batch])
+        rows = []
+        start = 0
+        for p in batch:
+            mean = chunk_vectors[start : start + len(p.chunk_texts)].mean(axis=0)
+            rows.append(mean / (np.linalg.norm(mean) or 1.0))
+            start += len(p.chunk_texts)
+        return np.vstack(rows).astype(np.float32)

@@ -48,10 +48,7 @@ class ExtractiveSummarizer:
         self.max_tokens = max_tokens
 
     def summarize(self, doc: LoadedDocument, drafts: Sequence[ChunkDraft]) -> str:
-        head = [doc.title]
-        outline = _outline(doc)
-        if outline:
-            head.append(("、" if has_cjk(doc.title + "".join(outline)) else "; ").join(outline))
+        head = self._head(doc)
         budget = self.max_tokens - sum(self.counter.token_lengths(head))
         total = sum(d.tokens for d in drafts)
         text = doc.text
@@ -60,6 +57,25 @@ class ExtractiveSummarizer:
         sentences = [text[a:b] for a, b in sentence_spans(text)]
         picked = self._pick(sentences, budget)
         return "\n".join([*head, " ".join(sentences[i] for i in picked)])
+
+    def _head(self, doc: LoadedDocument) -> list[str]:
+        """The title and as much of the outline as fits half the budget (the rest is for sentences)."""
+        title = self._cut(doc.title, self.max_tokens // 2)
+        outline = _outline(doc)
+        joiner = "、" if has_cjk(doc.title + "".join(outline)) else "; "
+        room = self.max_tokens // 2 - self.counter.token_lengths([title])[0]
+        lengths = self.counter.token_lengths(outline) if outline else []
+        kept = []
+        for heading, n in zip(outline, lengths, strict=True):
+            if n + 1 > room:
+                break
+            kept.append(heading)
+            room -= n + 1
+        return [title, joiner.join(kept)] if kept else [title]
+
+    def _cut(self, text: str, tokens: int) -> str:
+        spans = self.counter.token_spans(text)
+        return text if len(spans) <= tokens else text[: spans[tokens - 1][1]]
 
     def _pick(self, sentences: list[str], budget: int) -> list[int]:
         tokens = [lexical_tokens(s) for s in sentences]

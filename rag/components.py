@@ -81,6 +81,7 @@ class Components:
                 chunk_tokens=chunking.chunk_tokens,
                 overlap_tokens=chunking.overlap_tokens,
                 min_chunk_tokens=chunking.min_chunk_tokens,
+                cjk_chunk_tokens=chunking.cjk_chunk_tokens,
             ),
             summarizer=summarizer,
             settings=self.settings,

@@ -7,18 +7,20 @@ embedder.token_lengths(["text"])                                 # word pieces p
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag import bundled
 from rag.errors import BackendUnavailable, ModelNotFound
+from vectorstore.lexical_tokens import has_cjk
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -50,7 +52,12 @@ class Embedder(Protocol):
 
 
 class SentenceTransformerEmbedder(Embeddings):
-    """A sentence-transformers model, loaded lazily on first use, thread-safe for concurrent callers."""
+    """A sentence-transformers model, loaded lazily on first use, safe for concurrent callers.
+
+    Hugging Face fast tokenizers keep padding/truncation state on the shared Rust object, so a token
+    count running while `encode` batches texts breaks the batch. Encoding holds one lock; counting uses
+    its own copy of the tokenizer under another, so ingest can count in one thread while it embeds in
+    another."""
 
     def __init__(
         self,
@@ -60,6 +67,7 @@ class SentenceTransformerEmbedder(Embeddings):
         batch_size: int = 64,
         query_prefix: str = "",
         document_prefix: str = "",
+        cjk: bool | None = None,
     ) -> None:
         self.model_name = model or "all-MiniLM-L6-v2 (bundled)"
         self._model_ref = model
@@ -67,7 +75,10 @@ class SentenceTransformerEmbedder(Embeddings):
         self._batch_size = batch_size
         self._query_prefix = query_prefix
         self._document_prefix = document_prefix
+        self._cjk = cjk if cjk is not None else bool(model)
         self._lock = threading.Lock()
+        self._encode_lock = threading.Lock()
+        self._count_lock = threading.Lock()
         self._model: SentenceTransformer | None = None
 
     @classmethod
@@ -78,6 +89,7 @@ class SentenceTransformerEmbedder(Embeddings):
             batch_size=settings.batch_size,
             query_prefix=settings.query_prefix,
             document_prefix=settings.document_prefix,
+            cjk=settings.cjk,
         )
 
     @property
@@ -133,13 +145,16 @@ class SentenceTransformerEmbedder(Embeddings):
         items = [prefix + t for t in texts] if prefix else list(texts)
         if not items:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return self.model.encode(
-            items,
-            batch_size=self._batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        ).astype(np.float32, copy=False)
+        model = self.model
+        with self._encode_lock:
+            vectors = model.encode(
+                items,
+                batch_size=self._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_array(texts).tolist()
@@ -147,21 +162,33 @@ class SentenceTransformerEmbedder(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self.embed_array([text], query=True)[0].tolist()
 
+    @cached_property
+    def _counting_tokenizer(self) -> Any:
+        return copy.deepcopy(self.model.tokenizer)
+
+    def _tokenize(self, texts: str | list[str], **options: Any) -> Any:
+        tokenizer = self._counting_tokenizer
+        with self._count_lock:
+            return tokenizer(texts, add_special_tokens=False, **options)
+
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
-        encoded = self.model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
-        return [len(ids) for ids in encoded]
+        if not texts:
+            return []
+        return [len(ids) for ids in self._tokenize(list(texts))["input_ids"]]
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         """Character span of each token of `text`, without special tokens."""
-        encoded = self.model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        encoded = self._tokenize(text, return_offsets_mapping=True)
         return [(int(a), int(b)) for a, b in encoded["offset_mapping"]]
 
     def coverage(self, text: str) -> float:
-        """Share of `text`'s tokens the model knows (not the unknown token): how well it can read it.
-        The bundled English model reads little of a Chinese question; a multilingual one reads it all."""
-        tokenizer = self.model.tokenizer
-        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-        unk = tokenizer.unk_token_id
+        """How well the model can read `text`: the share of its tokens the model knows (not the unknown
+        token), and 0 for Chinese/Japanese text when the model was not trained on it (the bundled English
+        model has some CJK characters in its vocabulary but no knowledge of the languages)."""
+        if not self._cjk and has_cjk(text):
+            return 0.0
+        ids = self._tokenize(text)["input_ids"]
+        unk = self._counting_tokenizer.unk_token_id
         if not ids:
             return 0.0
         if unk is None:

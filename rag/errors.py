@@ -1,17 +1,17 @@
 """The project's error tree. Every error a user can see says what went wrong and how to fix it.
 
-    RagError
-    ├── ConfigError            bad settings or CLI usage            (CLI exit 2, HTTP 422)
-    ├── NotFoundError          unknown collection, document, job    (HTTP 404)
-    ├── InvalidInputError      a bad request or question            (HTTP 400/413/422)
-    ├── DocumentError          one input file cannot be ingested    (reported per file, run goes on)
-    ├── BackendError           a model or store is not usable       (HTTP 503)
-    │   ├── BackendUnavailable     server down, package missing
-    │   ├── ModelNotFound          model not pulled / path wrong
-    │   └── VectorStoreError       Chroma failed
-    ├── ContextOverflow        prompt longer than the model's window (HTTP 422)
-    ├── GenerationTimeout      the model took too long               (HTTP 504)
-    └── StageError             a pipeline stage failed; wraps the cause with the stage name
+RagError
+├── ConfigError            bad settings or CLI usage            (CLI exit 2, HTTP 422)
+├── NotFoundError          unknown collection, document, job    (HTTP 404)
+├── InvalidInputError      a bad request or question            (HTTP 400/413/422)
+├── DocumentError          one input file cannot be ingested    (reported per file, run goes on)
+├── BackendError           a model or store is not usable       (HTTP 503)
+│   ├── BackendUnavailable     server down, package missing
+│   ├── ModelNotFound          model not pulled / path wrong
+│   └── VectorStoreError       Chroma failed
+├── ContextOverflow        prompt longer than the model's window (HTTP 422)
+├── GenerationTimeout      the model took too long               (HTTP 504)
+└── StageError             a pipeline stage failed; wraps the cause with the stage name
 """
 
 from __future__ import annotations

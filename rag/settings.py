@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -100,6 +100,15 @@ class ChunkingSettings(BaseModel):
     overlap_tokens: int = Field(24, ge=0, description="tokens shared by consecutive chunks of one section")
     min_chunk_tokens: int = Field(24, ge=1, description="smaller fragments are merged into a neighbour")
 
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> ChunkingSettings:
+        if self.overlap_tokens >= min(self.chunk_tokens, self.cjk_chunk_tokens):
+            raise ValueError(
+                f"overlap_tokens ({self.overlap_tokens}) must be smaller than chunk_tokens "
+                f"({self.chunk_tokens}) and cjk_chunk_tokens ({self.cjk_chunk_tokens})"
+            )
+        return self
+
 
 class SummarySettings(BaseModel):
     strategy: Literal["extractive", "llm"] = Field(
@@ -107,6 +116,11 @@ class SummarySettings(BaseModel):
     )
     max_tokens: int = Field(160, ge=16, description="summary length budget in embedder tokens")
     llm_part_tokens: int = Field(1500, ge=128, description="llm: long documents are summarised in parts")
+    vector: Literal["centroid", "text"] = Field(
+        "centroid",
+        description="summary-level vector: centroid = mean of the document's chunk vectors (no extra "
+        "embedding), text = the summary text embedded",
+    )
 
 
 class IngestSettings(BaseModel):

@@ -12,6 +12,7 @@ import json
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ CREATE TABLE IF NOT EXISTS chunks(
     version TEXT NOT NULL, idx INTEGER NOT NULL, text TEXT NOT NULL, page INTEGER, section TEXT NOT NULL,
     start INTEGER NOT NULL, end INTEGER NOT NULL, hash TEXT NOT NULL, tokens INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(collection, doc_id, version);
+CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS intents(
     collection TEXT NOT NULL, doc_id TEXT NOT NULL, version TEXT NOT NULL, created REAL NOT NULL,
     PRIMARY KEY(collection, doc_id, version));
@@ -106,7 +108,7 @@ def _quote(token: str) -> str:
 
 
 def _fts_query(text: str) -> str:
-    return " OR ".join(_quote(t) for t in dict.fromkeys(lexical_tokens(text)))
+    return " OR ".join(_quote(t) for t in dict.fromkeys(lexical_tokens(text, query=True)))
 
 
 class Catalog:
@@ -117,6 +119,9 @@ class Catalog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._con().executescript(SCHEMA)
+        with self._tx() as con:
+            con.execute("INSERT OR IGNORE INTO meta VALUES ('instance', ?)", (uuid.uuid4().hex,))
+        self.instance: str = self._con().execute("SELECT value FROM meta WHERE name='instance'").fetchone()[0]
 
     def _con(self) -> sqlite3.Connection:
         con: sqlite3.Connection | None = getattr(self._local, "con", None)

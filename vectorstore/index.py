@@ -24,10 +24,11 @@ from typing import Any
 from rag.errors import ConfigError, NotFoundError
 from rag.types import Chunk, DocumentSummary, ScoredChunk, ScoredSummary
 from vectorstore.catalog import Catalog, CollectionInfo, DocumentRow, DocumentWrite
-from vectorstore.chroma_store import ChromaStore, Hit
+from vectorstore.chroma_store import ChromaStore, Hit, Level
 from vectorstore.naming import collection_key, validate_collection_name
 
 _OVERFETCH = 8
+_RETRIES = 3
 
 
 def chunk_metadata(c: Chunk) -> dict[str, Any]:
@@ -109,7 +110,8 @@ class TwoLevelIndex:
         name = validate_collection_name(name)
         info = self.catalog.collection(name)
         if info is None:
-            info = CollectionInfo(name, collection_key(name), embedder, dimension(), time.time())
+            key = collection_key(name, self.catalog.instance)
+            info = CollectionInfo(name, key, embedder, dimension(), time.time())
             self.catalog.add_collection(info)
             return self.catalog.collection(name) or info
         if info.embedder != embedder:
@@ -199,14 +201,35 @@ class TwoLevelIndex:
     def search_summaries(
         self, info: CollectionInfo, vector: Sequence[float], k: int, doc_ids: Sequence[str] | None = None
     ) -> list[ScoredSummary]:
-        hits = self._live(info, self.chroma.query(info.key, "summaries", vector, k + _OVERFETCH, doc_ids))
-        return [ScoredSummary(_summary_from_hit(info.name, h), h.score) for h in hits[:k]]
+        hits = self._dense(info, "summaries", vector, k, doc_ids)
+        return [ScoredSummary(_summary_from_hit(info.name, h), h.score) for h in hits]
 
     def search_chunks(
         self, info: CollectionInfo, vector: Sequence[float], k: int, doc_ids: Sequence[str] | None = None
     ) -> list[ScoredChunk]:
-        hits = self._live(info, self.chroma.query(info.key, "chunks", vector, k + _OVERFETCH, doc_ids))
-        return [ScoredChunk(_chunk_from_hit(info.name, h), h.score, {"dense": h.score}) for h in hits[:k]]
+        hits = self._dense(info, "chunks", vector, k, doc_ids)
+        return [ScoredChunk(_chunk_from_hit(info.name, h), h.score, {"dense": h.score}) for h in hits]
+
+    def _dense(
+        self,
+        info: CollectionInfo,
+        level: Level,
+        vector: Sequence[float],
+        k: int,
+        doc_ids: Sequence[str] | None,
+    ) -> list[Hit]:
+        """Top `k` live records. Records of other generations are skipped; when that leaves fewer than
+        `k` (a write replaced documents between the Chroma query and the live check, or a crashed write
+        left records behind), the search runs again wider, so the reader gets the new generation
+        instead of neither."""
+        fetch = k + _OVERFETCH
+        for _ in range(_RETRIES):
+            found = self.chroma.query(info.key, level, vector, fetch, doc_ids)
+            live, replaced = self._live(info, found)
+            if len(live) >= k or (len(found) < fetch and not replaced):  # enough, or nothing more
+                return live[:k]
+            fetch *= 4
+        return live[:k]
 
     def lexical_chunks(
         self, info: CollectionInfo, query: str, k: int, doc_ids: Sequence[str] | None = None
@@ -220,6 +243,13 @@ class TwoLevelIndex:
     ) -> list[ScoredSummary]:
         return [ScoredSummary(d, s) for d, s in self.catalog.lexical_summaries(info, query, k, doc_ids)]
 
-    def _live(self, info: CollectionInfo, hits: list[Hit]) -> list[Hit]:
+    def _live(self, info: CollectionInfo, hits: list[Hit]) -> tuple[list[Hit], bool]:
+        """The hits of live generations, and whether any hit was dropped because its document is now
+        live in another generation (replaced since the query)."""
         live = self.catalog.live_versions(info.name, [h.metadata.get("doc_id", "") for h in hits])
-        return [h for h in hits if live.get(h.metadata.get("doc_id", ""), False) == h.metadata.get("version")]
+        kept = [h for h in hits if live.get(h.metadata.get("doc_id", ""), False) == h.metadata.get("version")]
+        replaced = len(kept) < len(hits) and any(
+            h.metadata.get("doc_id", "") in live and live[h.metadata["doc_id"]] != h.metadata.get("version")
+            for h in hits
+        )
+        return kept, replaced

@@ -1,8 +1,8 @@
 """Tokens for the lexical (BM25) index: jieba words for CJK text, plain words for the rest.
 
-Index and query use the same function, so a query word matches exactly the tokens that were indexed.
-jieba's search mode also emits the parts of long words (橄榄球 -> 橄榄, 橄榄球), so a query that
-segments a compound differently from the document still matches.
+Documents are segmented in jieba's search mode, which also emits the parts of long words
+(内陆地区 -> 内陆, 陆地, 地区, 内陆地区), so a query word matches a compound or its parts. Queries are
+segmented in precise mode: expanding them too would count one compound in the question five times.
 
     >>> lexical_tokens("黑豹队的防守")
     ['黑豹', '队', '防守']
@@ -19,6 +19,15 @@ _WORD = re.compile(r"\w+")
 _STOPWORDS = frozenset(
     "的 了 是 在 和 与 及 或 也 都 就 而 被 把 之 其 这 那 个 为 于 以 对 从 中 上 下 着 过 吗 呢 吧 啊 "
     "a an the of to in on at by for and or is are was were be been it its as with that this".split()
+)
+# Words that ask rather than say: left out when measuring how much of a question a passage covers.
+QUESTION_WORDS = frozenset(
+    "how what which who whom whose when where why whether does do did done is are was were be been has have "
+    "had can could would should will shall may might many much long often please tell explain describe give "
+    "list name there their they it its this that these those about according "
+    "什么 多少 哪 哪些 哪个 哪里 哪儿 谁 怎么 怎样 怎么样 如何 为什么 为何 "
+    "是否 吗 呢 几 多久 多长 多大 请问 请 "
+    "有没有 是不是 能否 可以 会 要 有 是".split()
 )
 _jieba_lock = threading.Lock()
 _jieba_ready = False
@@ -41,10 +50,11 @@ def has_cjk(text: str) -> bool:
     return _CJK.search(text) is not None
 
 
-def lexical_tokens(text: str) -> list[str]:
+def lexical_tokens(text: str, *, query: bool = False) -> list[str]:
     """Lower-cased word tokens without punctuation and the most common function words."""
     if has_cjk(text):
-        words = _jieba().lcut_for_search(text)
+        jieba = _jieba()
+        words = jieba.lcut(text) if query else jieba.lcut_for_search(text)
         tokens = [t for w in words for t in _WORD.findall(w.lower())]
     else:
         tokens = _WORD.findall(text.lower())

@@ -32,7 +32,9 @@ def validate_collection_name(name: str) -> str:
     return name
 
 
-def collection_key(name: str) -> str:
+def collection_key(name: str, instance: str = "") -> str:
+    """Storage key of a collection. `instance` (the catalog's id) keeps two data dirs that share one
+    Chroma server apart, while API replicas that share a data dir share their collections."""
     slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:40] or "c"
-    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    digest = hashlib.sha1(f"{instance}/{name}".encode()).hexdigest()[:10]
     return f"{slug}_{digest}"

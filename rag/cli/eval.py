@@ -112,8 +112,7 @@ def eval_command(
         err_console.print(
             f"[yellow]{failure['status']}[/] {failure['path']}: {failure['error']}", highlight=False
         )
-    if show:
-        err_console.print(ingest_line(stats).replace("`", ""), highlight=False)
+    err_console.print(ingest_line(stats).replace("`", ""), highlight=False, soft_wrap=True)
 
     pipeline = components.query_pipeline()
     variants: list[tuple[str, frozenset[Stage]]] = [("full", frozenset())]
@@ -128,7 +127,7 @@ def eval_command(
             if not retrieval_only:
                 components.llm().warm_up()
         with _bar(label, show) as update:
-            records = run_questions(system, questions, (lambda d, t: update(d, t)) if update else None)
+            records = run_questions(system, questions, (lambda d, t: update(d, t, "")) if update else None)
         runs.append(RunResult(label, records, sorted(disabled), retrieval_only))
 
     report = EvalReport(

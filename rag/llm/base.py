@@ -1,8 +1,8 @@
 """The one LLM interface every use in the project goes through (summaries, rewriting, answers).
 
-    llm = build_llm(settings.llm)
-    text = llm.generate([ChatMessage("user", "Hi")], GenerationOptions(max_new_tokens=32)).text
-    for delta in llm.stream(messages, cancel=token): ...
+llm = build_llm(settings.llm)
+text = llm.generate([ChatMessage("user", "Hi")], GenerationOptions(max_new_tokens=32)).text
+for delta in llm.stream(messages, cancel=token): ...
 """
 
 from __future__ import annotations

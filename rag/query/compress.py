@@ -3,8 +3,8 @@
 1. Overlapping or adjacent chunks of one document merge into one passage.
 2. Each passage is cut down to the sentences that bear on the question (query-term overlap weighted
    by rarity among the candidates), each kept with its neighbours for sense.
-3. Passages are added best first until the token budget is spent, so the weakest evidence, not the
-   strongest, is what gets left out or sits last.
+3. The budget goes to the best passages first, so the weakest evidence, not the strongest, is what
+   gets left out or sits last.
 
     compressor = ContextCompressor(counter)
     passages = compressor.compress(question, reranked_chunks, top_k=5, budget_tokens=300)
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ingest.chunking import TokenCounter, sentence_spans
 from rag.types import ScoredChunk
-from vectorstore.lexical_tokens import lexical_tokens
+from vectorstore.lexical_tokens import QUESTION_WORDS, lexical_tokens
 
 
 @dataclass(slots=True)
@@ -89,56 +89,93 @@ def _extend(p: Passage, text: str, start: int, end: int) -> None:
         p.start = start
 
 
+@dataclass(slots=True)
+class _Trimmed:
+    passage: Passage
+    sentences: list[str]
+    lengths: list[int]
+    keep: set[int]
+    core: int
+
+
 class ContextCompressor:
-    def __init__(self, counter: TokenCounter, *, neighbours: int = 1) -> None:
+    """Sentence-level compression under a token budget, best evidence first.
+
+    Each passage's core is its sentence with the most question-word weight (rarity among the candidate
+    sentences). All cores are placed first, best passage first, so the budget holds `top_k` passages;
+    what is left widens them with neighbouring sentences, again best passage first. With `trim=False`
+    passages keep their full text and are cut only to fit the budget.
+    """
+
+    def __init__(self, counter: TokenCounter) -> None:
         self.counter = counter
-        self.neighbours = neighbours
 
     def compress(
-        self, question: str, hits: Sequence[ScoredChunk], *, top_k: int, budget_tokens: int, trim: bool = True
+        self,
+        question: str,
+        hits: Sequence[ScoredChunk],
+        *,
+        top_k: int,
+        budget_tokens: int,
+        trim: bool = True,
     ) -> list[Passage]:
-        passages = merge_chunks(hits)
-        if trim:
-            passages = self._trim(question, passages)
-        return self._fit(passages, top_k, budget_tokens)
-
-    def _trim(self, question: str, passages: list[Passage]) -> list[Passage]:
-        query = set(lexical_tokens(question))
-        if not query:
-            return passages
-        split = [[p.text[a:b] for a, b in sentence_spans(p.text)] for p in passages]
-        tokens = [[set(lexical_tokens(s)) for s in sentences] for sentences in split]
-        df = Counter(t for per in tokens for toks in per for t in toks & query)
-        n = sum(len(per) for per in tokens) or 1
-        weight = {t: math.log(1 + n / (1 + df[t])) for t in query}
-        for p, sentences, toks in zip(passages, split, tokens, strict=True):
-            scores = [sum(weight[t] for t in s & query) for s in toks]
-            best = max(scores, default=0.0)
-            if best <= 0 or len(sentences) <= 1:
-                continue
-            keep: set[int] = set()
-            for i, s in enumerate(scores):
-                if s >= 0.5 * best:
-                    keep.update(
-                        range(max(0, i - self.neighbours), min(len(sentences), i + self.neighbours + 1))
-                    )
-            p.text = " ".join(sentences[i] for i in sorted(keep))
-        return passages
-
-    def _fit(self, passages: list[Passage], top_k: int, budget: int) -> list[Passage]:
+        passages = merge_chunks(hits)[:top_k]
         if not passages:
             return []
-        lengths = self.counter.token_lengths([p.text for p in passages[: top_k * 2]])
+        if not trim:
+            return self._fit_whole(passages, budget_tokens)
+        items = self._cores(question, passages)
+        used = 0
+        chosen = []
+        for t in items:
+            size = sum(t.lengths[i] for i in t.keep)
+            if chosen and used + size > budget_tokens:
+                continue
+            chosen.append(t)
+            used += size
+        self._widen(chosen, budget_tokens - used)
+        for t in chosen:
+            t.passage.text = " ".join(t.sentences[i] for i in sorted(t.keep))
+        return [t.passage for t in chosen]
+
+    def _cores(self, question: str, passages: list[Passage]) -> list[_Trimmed]:
+        query = set(lexical_tokens(question, query=True)) - QUESTION_WORDS
+        split = [[p.text[a:b] for a, b in sentence_spans(p.text)] or [p.text] for p in passages]
+        tokens = [[set(lexical_tokens(s)) & query for s in sentences] for sentences in split]
+        df = Counter(t for per in tokens for toks in per for t in toks)
+        n = sum(len(per) for per in tokens) or 1
+        weight = {t: math.log(1 + n / (1 + df[t])) for t in query}
+        lengths = self.counter.token_lengths([s for sentences in split for s in sentences])
+        items = []
+        offset = 0
+        for p, sentences, toks in zip(passages, split, tokens, strict=True):
+            core = max(range(len(sentences)), key=lambda i: (sum(weight[t] for t in toks[i]), -i))
+            own = lengths[offset : offset + len(sentences)]
+            items.append(_Trimmed(p, sentences, own, {core}, core))
+            offset += len(sentences)
+        return items
+
+    def _widen(self, items: list[_Trimmed], room: int) -> None:
+        """Add neighbouring sentences around each core, nearest first, best passage first."""
+        for t in items:
+            for distance in range(1, len(t.sentences)):
+                for i in (t.core + distance, t.core - distance):
+                    if 0 <= i < len(t.sentences) and t.lengths[i] <= room:
+                        t.keep.add(i)
+                        room -= t.lengths[i]
+                if room <= 0:
+                    return
+
+    def _fit_whole(self, passages: list[Passage], budget: int) -> list[Passage]:
+        lengths = self.counter.token_lengths([p.text for p in passages])
         chosen: list[Passage] = []
         used = 0
-        for p, n in zip(passages, lengths, strict=False):
-            if len(chosen) >= top_k:
-                break
+        for p, n in zip(passages, lengths, strict=True):
             if used + n > budget:
                 if chosen:
                     continue
                 spans = self.counter.token_spans(p.text)
-                p.text = p.text[: spans[budget - 1][1]] if budget > 0 and len(spans) >= budget else p.text
+                p.text = p.text[: spans[budget - 1][1]] if len(spans) >= budget else p.text
                 n = budget
             chosen.append(p)
             used += n

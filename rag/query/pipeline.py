@@ -24,6 +24,7 @@ from rag.query.request import QueryRequest
 from rag.query.rerank import Reranker
 from rag.query.retrieve import HybridRetriever
 from rag.query.rewrite import QueryRewriter
+from rag.query.terms import QueryTerms
 from rag.settings import Settings
 from rag.types import Citation, Evidence, QueryResponse
 from vectorstore.catalog import TermStats
@@ -202,6 +203,8 @@ class QueryPipeline:
             if "rerank" not in request.disabled:
                 candidates = self.reranker.rerank(query, candidates, len(candidates))
         with _stage("compress", timings):
+            stats = TermStats(self.index.catalog, info)
+            terms = QueryTerms.of(query, stats)
             passages = self.compressor.compress(
                 query,
                 candidates,
@@ -209,9 +212,7 @@ class QueryPipeline:
                 budget_tokens=self.settings.answer.context_tokens,
                 trim="compression" not in request.disabled,
             )
-            evidence = EvidenceStrength.measure(
-                query, passages, TermStats(self.index.catalog, info), retrieval.dense_weight
-            )
+            evidence = EvidenceStrength.measure(terms, passages, stats, retrieval.dense_weight)
         return _Prepared(request, query, passages, evidence, timings)
 
 

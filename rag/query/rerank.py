@@ -11,14 +11,19 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
 import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from ingest.chunking import sentence_spans
 from rag.errors import BackendUnavailable, ModelNotFound
+from rag.query.fusion import weighted_rrf
 from rag.settings import RerankSettings
 from rag.types import ScoredChunk
+from vectorstore.lexical_tokens import QUESTION_WORDS, lexical_tokens
 
 
 class Reranker(Protocol):
@@ -82,4 +87,43 @@ class CrossEncoderReranker:
 def build_reranker(settings: RerankSettings) -> Reranker:
     if settings.model:
         return CrossEncoderReranker(settings.model, device=settings.device, batch_size=settings.batch_size)
+    if settings.proximity_weight > 0:
+        return ProximityReranker(settings.proximity_weight)
     return PassthroughReranker()
+
+
+class ProximityReranker:
+    """The built-in reranker (no model): a second opinion on the fused order from the best window of
+    two consecutive sentences in each candidate, scored by the share of the question's rare words it
+    holds (IDF among the candidates). The answer to a question usually sits in one sentence that
+    repeats most of the question's words; chunk-level scores cannot see that. Fused with the incoming
+    order by weighted reciprocal rank."""
+
+    name = "proximity"
+
+    def __init__(self, weight: float = 1.0) -> None:
+        self.weight = weight
+
+    def rerank(self, query: str, hits: Sequence[ScoredChunk], top_n: int) -> list[ScoredChunk]:
+        terms = set(lexical_tokens(query, query=True)) - QUESTION_WORDS
+        if not hits or not terms:
+            return list(hits[:top_n])
+        windows = [_windows(h.chunk.text) for h in hits]
+        df = {t: sum(1 for ws in windows if any(t in w for w in ws)) for t in terms}
+        n = len(hits)
+        idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in terms}
+        total = sum(idf.values()) or 1.0
+        best = [max((sum(idf[t] for t in terms & w) for w in ws), default=0.0) / total for ws in windows]
+        by_proximity = sorted(range(n), key=lambda i: best[i], reverse=True)
+        fused = weighted_rrf([(list(range(n)), 1.0), (by_proximity, self.weight)], key=lambda i: i)
+        return [
+            ScoredChunk(hits[i].chunk, score, {**hits[i].scores, "proximity": best[i]})
+            for i, score in fused[:top_n]
+        ]
+
+
+def _windows(text: str) -> list[set[str]]:
+    sentences = [set(lexical_tokens(text[a:b])) for a, b in sentence_spans(text)]
+    if len(sentences) < 2:
+        return sentences
+    return [a | b for a, b in itertools.pairwise(sentences)]

@@ -1,0 +1,34 @@
+"""The question's content words and their rarity in the collection, computed once per query and shared
+by the stages that weigh evidence (compression, the refusal check).
+
+    terms = QueryTerms.of("How long does the NR-7 battery last?", TermStats(catalog, info))
+    terms.idf["battery"]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from vectorstore.catalog import TermStats
+from vectorstore.lexical_tokens import QUESTION_WORDS, lexical_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTerms:
+    terms: tuple[str, ...]
+    idf: dict[str, float]  # BM25 IDF over the collection's chunks
+
+    @classmethod
+    def of(cls, question: str, stats: TermStats) -> QueryTerms:
+        terms = tuple(
+            t for t in dict.fromkeys(lexical_tokens(question, query=True)) if t not in QUESTION_WORDS
+        )
+        if not terms:
+            return cls((), {})
+        n = max(stats.chunk_count(), 1)
+        idf = {}
+        for t in terms:
+            df = stats.document_frequency(t)
+            idf[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return cls(terms, idf)

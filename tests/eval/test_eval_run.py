@@ -1,0 +1,77 @@
+"""A real end-to-end run of `rag eval` on the fixture set, with the embedded default components."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.cli import app
+
+FIXTURE = Path(__file__).parent / "fixtures" / "tiny-set"
+
+
+def run_eval(tmp_path: Path, *args: str) -> tuple[dict, str]:
+    report = tmp_path / "report.json"
+    markdown = tmp_path / "report.md"
+    result = CliRunner().invoke(
+        app, ["eval", str(FIXTURE), "--json", str(report), "--markdown", str(markdown), *args]
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(report.read_text(encoding="utf-8")), markdown.read_text(encoding="utf-8")
+
+
+def test_retrieval_only_run(tmp_path: Path) -> None:
+    data, markdown = run_eval(tmp_path, "--retrieval-only", "--ablate", "lexical")
+    assert data["set"] == "tiny-set"
+    assert data["ingest"]["collection"] == "eval-tiny-set"
+    assert data["ingest"]["documents"] == 4 and data["ingest"]["fresh"]
+    assert [run["name"] for run in data["runs"]] == ["full", "no-lexical"]
+    full = data["runs"][0]
+    summary = full["summary"]
+    assert summary["questions"] == 6 and summary["answerable"] == 5 and summary["errors"] == 0
+    assert summary["retrieval"]["hit@5"] > 0
+    assert summary["answers"] == {}
+    assert summary["latency"]["total"]["n"] == 6
+    record = full["records"][0]
+    assert record["id"] == "en-1" and record["gold_docs"] == ["lighthouse.md"]
+    assert set(record["hits"]) == {"hit@1", "hit@3", "hit@5", "hit@10"}
+    assert record["context"] and {"rank", "doc_id", "chunk_ids", "hit"} <= set(record["context"][0])
+    assert all(
+        item["doc_id"] in {"lighthouse.md", "bakery.txt", "茶园.txt", "notes/rover.txt"}
+        for r in full["records"]
+        for item in r["context"]
+    )
+    assert record["answer"] is None
+    assert "| full |" in markdown and "| no-lexical |" in markdown
+
+    again, _ = run_eval(tmp_path, "--retrieval-only", "--limit", "2")
+    assert not again["ingest"]["fresh"] and again["ingest"]["files"]["unchanged"] == 4
+    assert again["runs"][0]["summary"]["questions"] == 2
+
+
+def test_unknown_stage_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["eval", str(FIXTURE), "--ablate", "nope"])
+    assert result.exit_code != 0
+    assert "unknown stage 'nope'" in str(result.exception)
+
+
+@pytest.mark.slow
+def test_run_with_generation(tmp_path: Path) -> None:
+    data, markdown = run_eval(tmp_path, "--limit", "6")
+    summary = data["runs"][0]["summary"]
+    answers = summary["answers"]
+    assert set(answers) >= {
+        "accuracy",
+        "citation_precision",
+        "refusal_rate",
+        "false_refusal_rate",
+        "groundedness",
+    }
+    assert answers["refusal_rate"] is not None
+    assert summary["prompt_tokens"]["n"] > 0
+    records = data["runs"][0]["records"]
+    assert all(r["answer"] is not None for r in records)
+    assert "groundedness" in markdown
