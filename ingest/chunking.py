@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rag.types import LoadedDocument
+from vectorstore.lexical_tokens import CJK_DOMINANT, cjk_share
 
 SECTION_SEPARATOR = "\n\n"
-_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff]")
 _SENTENCE_END = re.compile(
     r"[。！？；]+[”’」』）)\"']*"  # Chinese sentence ends, with closing quotes
     r"|[.!?]+[\"')\]’”]*(?=\s|$)"  # English sentence ends (abbreviations filtered below)
@@ -100,11 +100,6 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return trimmed
 
 
-def cjk_share(text: str) -> float:
-    letters = sum(1 for ch in text[:2000] if not ch.isspace())
-    return len(_CJK_CHAR.findall(text[:2000])) / letters if letters else 0.0
-
-
 @dataclass(frozen=True, slots=True)
 class _Size:
     chunk: int
@@ -137,7 +132,7 @@ class Chunker:
         self.cjk = _Size(cjk, overlap_tokens * cjk // chunk_tokens)
 
     def _size(self, text: str) -> _Size:
-        return self.cjk if cjk_share(text) >= 0.3 else self.latin
+        return self.cjk if cjk_share(text) >= CJK_DOMINANT else self.latin
 
     def split(self, doc: LoadedDocument) -> list[ChunkDraft]:
         text = doc.text

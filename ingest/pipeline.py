@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.chunking import ChunkDraft, Chunker
-from ingest.loaders import load_file
+from ingest.loaders import PARSER_VERSION, load_file
 from ingest.report import FileOutcome, IngestReport
 from ingest.summaries import Summarizer
 from ingest.walk import FoundFile, is_under, walk
@@ -94,6 +94,7 @@ class IngestPipeline:
                     settings.chunking.model_dump(),
                     summarizer.strategy,
                     settings.summary.model_dump(),
+                    PARSER_VERSION,
                     embedder.model_name,
                 )
             ).encode()
@@ -302,23 +303,44 @@ class IngestPipeline:
     ) -> None:
         if not batch:
             return
-        chunk_vectors = self.embedder.embed_array([t for p in batch for t in p.chunk_texts])
+        texts = [t for p in batch for t in p.chunk_texts]
+        readable = [
+            i
+            for i, c in enumerate(c for p in batch for c in p.write.chunks)
+            if self.embedder.coverage(c.text) > 0
+        ]
+        embedded = self.embedder.embed_array([texts[i] for i in readable])
+        chunk_vectors: list[np.ndarray | None] = [None] * len(texts)
+        for i, vector in zip(readable, embedded, strict=True):
+            chunk_vectors[i] = vector
         summary_vectors = self._summary_vectors(batch, chunk_vectors)
         self.index.write(info, [p.write for p in batch], summary_vectors, chunk_vectors)
         for p in batch:
             status = "updated" if p.work.previous and p.work.previous.version else "added"
             note(FileOutcome(p.work.source, status, chunks=len(p.write.chunks), doc_id=p.work.doc_id))
 
-    def _summary_vectors(self, batch: list[_Prepared], chunk_vectors: np.ndarray) -> np.ndarray:
+    def _summary_vectors(
+        self, batch: list[_Prepared], chunk_vectors: list[np.ndarray | None]
+    ) -> list[np.ndarray | None]:
         """One vector per document summary. `centroid` (default): the normalised mean of the
         document's chunk vectors, which costs no embedding (embedding summaries as text nearly doubled
-        ingest time for a measured retrieval gain of zero); `text`: the summary text embedded."""
+        ingest time for a measured retrieval gain of zero); `text`: the summary text embedded. None when
+        the embedder cannot read the document (Chinese with the bundled English model)."""
         if self.settings.summary.vector == "text":
-            return self.embedder.embed_array([p.write.summary.text for p in batch])
-        rows = []
+            texts = [p.write.summary.text for p in batch]
+            readable = [self.embedder.coverage(t) > 0 for t in texts]
+            vectors = iter(
+                self.embedder.embed_array([t for t, ok in zip(texts, readable, strict=True) if ok])
+            )
+            return [next(vectors) if ok else None for ok in readable]
+        out: list[np.ndarray | None] = []
         start = 0
         for p in batch:
-            mean = chunk_vectors[start : start + len(p.chunk_texts)].mean(axis=0)
-            rows.append(mean / (np.linalg.norm(mean) or 1.0))
+            own = [v for v in chunk_vectors[start : start + len(p.chunk_texts)] if v is not None]
             start += len(p.chunk_texts)
-        return np.vstack(rows).astype(np.float32)
+            if not own:
+                out.append(None)
+                continue
+            mean = np.mean(own, axis=0)
+            out.append((mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32))
+        return out

@@ -20,7 +20,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag import bundled
 from rag.errors import BackendUnavailable, ModelNotFound
-from vectorstore.lexical_tokens import has_cjk
+from vectorstore.lexical_tokens import CJK_DOMINANT, cjk_share, has_cjk
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -119,7 +119,7 @@ class SentenceTransformerEmbedder(Embeddings):
         hf_logging.set_verbosity_error()
         try:
             return SentenceTransformer(path_or_id, device=device)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             if Path(path_or_id).exists():
                 raise ModelNotFound(f"cannot load embedder {path_or_id}: {exc}") from exc
             raise ModelNotFound(
@@ -183,9 +183,9 @@ class SentenceTransformerEmbedder(Embeddings):
 
     def coverage(self, text: str) -> float:
         """How well the model can read `text`: the share of its tokens the model knows (not the unknown
-        token), and 0 for Chinese/Japanese text when the model was not trained on it (the bundled English
-        model has some CJK characters in its vocabulary but no knowledge of the languages)."""
-        if not self._cjk and has_cjk(text):
+        token), and 0 for mostly Chinese/Japanese text when the model was not trained on it (the bundled
+        English model has some CJK characters in its vocabulary but no knowledge of the languages)."""
+        if not self._cjk and has_cjk(text) and cjk_share(text) >= CJK_DOMINANT:
             return 0.0
         ids = self._tokenize(text)["input_ids"]
         unk = self._counting_tokenizer.unk_token_id

@@ -133,6 +133,10 @@ class RetrievalSettings(BaseModel):
     summary_docs: int = Field(6, ge=0, description="documents picked at the summary level (0 = skip it)")
     candidates: int = Field(30, ge=1, description="chunks fetched per search (dense/lexical, in-docs/global)")
     rerank_candidates: int = Field(20, ge=1, description="fused chunks passed to the reranker")
+    link_weight: float = Field(
+        1.0, ge=0, description="fusion weight of documents the best passages mention by title (0 = off)"
+    )
+    link_sources: int = Field(3, ge=1, description="best passages whose title mentions are followed")
     document_weight: float = Field(
         0.0, ge=0, description="fusion weight of the summary level's document ranking (0 = only widen recall)"
     )
@@ -166,7 +170,8 @@ class AnswerSettings(BaseModel):
         ge=0,
         le=1,
         description="refuse unless the best passage covers this IDF-weighted share of the "
-        "question's terms (or the dense score below is reached)",
+        "question's terms (or the dense score below is reached); calibrated with "
+        "benchmarks/calibrate_refusal.py",
     )
     drop_unsupported_sentences: bool = Field(
         True, description="remove answer sentences that make a claim no cited source supports"
@@ -175,7 +180,7 @@ class AnswerSettings(BaseModel):
         True, description="refuse instead of showing an answer no sentence of which the sources support"
     )
     min_dense_score: float = Field(
-        0.6,
+        0.5,
         ge=-1,
         le=1,
         description="refuse unless a passage reaches this cosine similarity (or term coverage)",

@@ -465,6 +465,30 @@ class Catalog:
         )
         return [_chunk(collection, r) for r in rows]
 
+    def titles(self, collection: str) -> list[tuple[str, str]]:
+        rows = (
+            self._con()
+            .execute(
+                "SELECT doc_id, title FROM documents WHERE collection=? AND version IS NOT NULL",
+                (collection,),
+            )
+            .fetchall()
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def change_stamp(self, collection: str) -> tuple[int, float]:
+        """Changes whenever a document is added, replaced or removed."""
+        row = (
+            self._con()
+            .execute(
+                "SELECT count(*), coalesce(max(ingested), 0) FROM documents "
+                "WHERE collection=? AND version IS NOT NULL",
+                (collection,),
+            )
+            .fetchone()
+        )
+        return int(row[0]), float(row[1])
+
     def counts(self, collection: str) -> dict[str, int]:
         con = self._con()
         docs = con.execute(

@@ -6,17 +6,30 @@ Each user collection has two Chroma collections: `<key>.summaries` (one record p
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlparse
 
 from rag.errors import VectorStoreError
 
 Level = Literal["summaries", "chunks"]
 _DELETE_BATCH = 100
+_T = TypeVar("_T")
+
+
+def _missing_collection(exc: Exception) -> bool:
+    """Chroma's answer for a collection handle whose collection was deleted (by any client)."""
+    from chromadb.errors import NotFoundError
+
+    return isinstance(exc, NotFoundError) and "does not exist" in str(exc).lower()
+
+
+def _delete(col: Any, *, where: dict[str, Any]) -> None:
+    col.delete(where=where)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +132,8 @@ class ChromaStore:
     ) -> None:
         if not ids:
             return
-        col = self._collection(key, level)
-        try:
+
+        def write(col: Any) -> None:
             step = max(1, int(self.client().get_max_batch_size()))
             for i in range(0, len(ids), step):
                 col.upsert(
@@ -131,29 +144,28 @@ class ChromaStore:
                         {k: v for k, v in m.items() if v is not None} for m in metadatas[i : i + step]
                     ],
                 )
-        except Exception as exc:
-            self._forget_on_connection_error(exc)
-            raise self._error("write", exc) from exc
+
+        self._call(key, level, "write", write)
 
     def query(
         self, key: str, level: Level, vector: Sequence[float], k: int, doc_ids: Sequence[str] | None = None
     ) -> list[Hit]:
         if k <= 0 or (doc_ids is not None and not doc_ids):
             return []
-        col = self._collection(key, level)
         where: dict[str, Any] | None = None
         if doc_ids is not None:
             where = {"doc_id": {"$in": list(doc_ids)}}
-        try:
-            res = col.query(
+        res = self._call(
+            key,
+            level,
+            "query",
+            lambda col: col.query(
                 query_embeddings=[list(map(float, vector))],
                 n_results=k,
                 where=where,
                 include=["distances", "metadatas", "documents"],
-            )
-        except Exception as exc:
-            self._forget_on_connection_error(exc)
-            raise self._error("query", exc) from exc
+            ),
+        )
         ids = res["ids"][0]
         return [
             Hit(id=i, score=1.0 - float(d), metadata=dict(m or {}), document=doc or "")
@@ -163,25 +175,16 @@ class ChromaStore:
         ]
 
     def delete_versions(self, key: str, pairs: Sequence[tuple[str, str]]) -> None:
-        for level in ("summaries", "chunks"):
-            col = self._collection(key, level)  # type: ignore[arg-type]
+        levels: tuple[Level, ...] = ("summaries", "chunks")
+        for level in levels:
             for i in range(0, len(pairs), _DELETE_BATCH):
                 batch = pairs[i : i + _DELETE_BATCH]
                 clauses = [{"$and": [{"doc_id": d}, {"version": v}]} for d, v in batch]
-                where = clauses[0] if len(clauses) == 1 else {"$or": clauses}
-                try:
-                    col.delete(where=where)
-                except Exception as exc:
-                    self._forget_on_connection_error(exc)
-                    raise self._error("delete", exc) from exc
+                where: dict[str, Any] = clauses[0] if len(clauses) == 1 else {"$or": clauses}
+                self._call(key, level, "delete", functools.partial(_delete, where=where))
 
     def count(self, key: str, level: Level) -> int:
-        try:
-            return int(self._collection(key, level).count())
-        except VectorStoreError:
-            raise
-        except Exception as exc:
-            raise self._error("count", exc) from exc
+        return int(self._call(key, level, "count", lambda col: col.count()))
 
     def drop(self, key: str) -> None:
         for level in ("summaries", "chunks"):
@@ -194,6 +197,21 @@ class ChromaStore:
             except Exception as exc:
                 if "does not exist" not in str(exc).lower():
                     raise self._error("dropping a collection", exc) from exc
+
+    def _call(self, key: str, level: Level, action: str, work: Callable[[Any], _T]) -> _T:
+        """Run `work` on the collection's handle. A handle whose collection another process dropped (and
+        maybe re-created: API replicas share one server) is re-opened once instead of failing."""
+        for attempt in (1, 2):
+            col = self._collection(key, level)
+            try:
+                return work(col)
+            except Exception as exc:
+                if attempt == 1 and _missing_collection(exc):
+                    self._collections.pop(f"{key}.{level}", None)
+                    continue
+                self._forget_on_connection_error(exc)
+                raise self._error(action, exc) from exc
+        raise AssertionError("unreachable")
 
     def _forget_on_connection_error(self, exc: Exception) -> None:
         """After a lost server, reconnect on the next call instead of reusing dead handles."""

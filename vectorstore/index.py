@@ -144,30 +144,38 @@ class TwoLevelIndex:
         self,
         info: CollectionInfo,
         writes: Sequence[DocumentWrite],
-        summary_vectors: Sequence[Sequence[float]],
-        chunk_vectors: Sequence[Sequence[float]],
+        summary_vectors: Sequence[Sequence[float] | None],
+        chunk_vectors: Sequence[Sequence[float] | None],
     ) -> None:
-        """Make the given document versions live. `chunk_vectors` follow the writes' chunks in order."""
+        """Make the given document versions live. `chunk_vectors` follow the writes' chunks in order.
+        A record whose vector is None (text the embedder cannot read) is kept out of the dense index:
+        it lives in the catalog and the BM25 index only."""
         if not writes:
             return
         self.catalog.add_intents(info.name, [(w.doc_id, w.version) for w in writes])
-        summaries = [w.summary for w in writes]
-        chunks = [c for w in writes for c in w.chunks]
+        summaries = [
+            (s, v) for s, v in zip((w.summary for w in writes), summary_vectors, strict=True) if v is not None
+        ]
+        chunks = [
+            (c, v)
+            for c, v in zip((c for w in writes for c in w.chunks), chunk_vectors, strict=True)
+            if v is not None
+        ]
         self.chroma.upsert(
             info.key,
             "summaries",
-            [s.id for s in summaries],
-            summary_vectors,
-            [s.text for s in summaries],
-            [summary_metadata(s) for s in summaries],
+            [s.id for s, _ in summaries],
+            [v for _, v in summaries],
+            [s.text for s, _ in summaries],
+            [summary_metadata(s) for s, _ in summaries],
         )
         self.chroma.upsert(
             info.key,
             "chunks",
-            [c.id for c in chunks],
-            chunk_vectors,
-            [c.text for c in chunks],
-            [chunk_metadata(c) for c in chunks],
+            [c.id for c, _ in chunks],
+            [v for _, v in chunks],
+            [c.text for c, _ in chunks],
+            [chunk_metadata(c) for c, _ in chunks],
         )
         stale = self.catalog.publish(info, writes)
         self._purge(info, stale)

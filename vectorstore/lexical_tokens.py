@@ -46,8 +46,19 @@ def _jieba():  # type: ignore[no-untyped-def]
     return jieba
 
 
+CJK_DOMINANT = 0.3
+"""Text with at least this share of CJK characters (among non-space ones) is treated as CJK text."""
+
+
 def has_cjk(text: str) -> bool:
     return _CJK.search(text) is not None
+
+
+def cjk_share(text: str, window: int = 2000) -> float:
+    """Share of CJK characters among the non-space characters of the first `window` characters."""
+    head = text[:window]
+    letters = sum(1 for ch in head if not ch.isspace())
+    return len(_CJK.findall(head)) / letters if letters else 0.0
 
 
 def lexical_tokens(text: str, *, query: bool = False) -> list[str]:

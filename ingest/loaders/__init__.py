@@ -19,7 +19,10 @@ from pathlib import Path
 from rag.errors import DocumentError
 from rag.types import LoadedDocument
 
-__all__ = ["SUPPORTED_EXTENSIONS", "load_file"]
+__all__ = ["PARSER_VERSION", "SUPPORTED_EXTENSIONS", "load_file"]
+
+PARSER_VERSION = 2
+"""Bumped when loaders change what they extract, so `rag ingest` re-processes unchanged files."""
 
 Loader = Callable[[Path, bytes], LoadedDocument]
 

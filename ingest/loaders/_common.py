@@ -93,8 +93,25 @@ def finish_document(
     kept = [s for s in sections if s.text and not s.text.isspace()]
     if not kept:
         raise DocumentError(f"no text found in {path.name}", hint=empty_hint, skipped=True)
-    clean_title = collapse_spaces(title)[:300] or path.stem
+    clean_title = collapse_spaces(title)[:300] or title_from_name(path)
     return LoadedDocument(title=clean_title, file_type=file_type, sections=kept, metadata=metadata)
+
+
+def title_from_name(path: Path) -> str:
+    """A file name as a title: `0030_Maximum_Overdrive.txt` -> `Maximum Overdrive`."""
+    stem = re.sub(r"^(?:0\d{0,3}|\d{1,2})[_\-. ]+(?=\D)", "", path.stem)  # list numbers, not years
+    return collapse_spaces(stem.replace("_", " ")) or path.stem
+
+
+def first_line_title(text: str, limit: int = 100) -> str:
+    """The first line when it reads as a title: short, no sentence end, followed by a blank line."""
+    head, sep, rest = text.lstrip().partition("\n")
+    head = head.strip()
+    if not sep or (not rest.startswith("\n") and not rest.lstrip(" \t").startswith("\n")):
+        return ""
+    if not head or len(head) > limit or head[-1] in ".!?。！？；;,，:：":
+        return ""
+    return head
 
 
 def meaningful_line(text: str, limit: int = 200) -> str:

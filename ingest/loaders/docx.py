@@ -14,7 +14,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from ingest.clean import collapse_spaces
-from ingest.loaders._common import SectionBuilder, check_zip, finish_document, iso
+from ingest.loaders._common import SectionBuilder, check_zip, finish_document, iso, title_from_name
 from ingest.loaders.tables import looks_like_header, render_table
 from rag.types import LoadedDocument
 
@@ -63,7 +63,7 @@ def load(path: Path, data: bytes) -> LoadedDocument:
         }.items()
         if value
     }
-    title = (props.title or "").strip() or first_heading or path.stem
+    title = (props.title or "").strip() or first_heading or title_from_name(path)
     return finish_document(path, "docx", title, builder.finish(), metadata)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.clean import clean_text, collapse_spaces
-from ingest.loaders._common import finish_document
+from ingest.loaders._common import finish_document, title_from_name
 from ingest.loaders.encoding import decode_bytes, junk_error
 from ingest.loaders.html import html_to_sections
 from rag.errors import DocumentError
@@ -51,7 +51,7 @@ def load(path: Path, data: bytes) -> LoadedDocument:
     lines = [f"{h}: {_header(message, h)}" for h in _HEADERS if _header(message, h)]
     sections = [Section(text="\n".join(lines), kind="text")] if lines else []
     sections.extend(_body_sections(message, path.name))
-    return finish_document(path, "eml", subject or path.stem, sections, metadata)
+    return finish_document(path, "eml", subject or title_from_name(path), sections, metadata)
 
 
 def _header(message: EmailMessage, name: str) -> str:

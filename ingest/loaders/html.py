@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import CData, Comment, Declaration, Doctype, ProcessingInstruction
 
 from ingest.clean import collapse_spaces
-from ingest.loaders._common import SectionBuilder, finish_document
+from ingest.loaders._common import SectionBuilder, finish_document, title_from_name
 from ingest.loaders.encoding import decode_bytes
 from ingest.loaders.tables import render_table
 from rag.types import LoadedDocument, Section
@@ -56,7 +56,7 @@ def load(path: Path, data: bytes) -> LoadedDocument:
             metadata[key] = collapse_spaces(str(meta["content"]))[:500]
     sections = soup_sections(soup)
     soup.decompose()
-    return finish_document(path, "html", title or path.stem, sections, metadata)
+    return finish_document(path, "html", title or title_from_name(path), sections, metadata)
 
 
 def decode_html(data: bytes, name: str) -> tuple[str, str]:

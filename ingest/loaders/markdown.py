@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from ingest.loaders._common import SectionBuilder, finish_document
+from ingest.loaders._common import SectionBuilder, finish_document, title_from_name
 from ingest.loaders.encoding import decode_bytes
 from rag.types import LoadedDocument
 
@@ -36,7 +36,7 @@ def load(path: Path, data: bytes) -> LoadedDocument:
         text = text[front.end() :]
         title = _front_matter_title(front.group(1), metadata)
     builder, first_h1 = parse(text)
-    return finish_document(path, "md", title or first_h1 or path.stem, builder.finish(), metadata)
+    return finish_document(path, "md", title or first_h1 or title_from_name(path), builder.finish(), metadata)
 
 
 def parse(text: str) -> tuple[SectionBuilder, str]:

@@ -20,7 +20,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from ingest.clean import collapse_spaces
-from ingest.loaders._common import SectionBuilder, finish_document, meaningful_line
+from ingest.loaders._common import SectionBuilder, finish_document, meaningful_line, title_from_name
 from rag.errors import DocumentError
 from rag.types import LoadedDocument
 
@@ -98,7 +98,7 @@ def load(path: Path, data: bytes) -> LoadedDocument:
         builder.set_page(number)
         skip = title_lines if title_page and number == layout.first_page else 0
         layout.emit_page(lines, builder, skip_headings=skip)
-    title = _meta_title(info.get("Title", "")) or layout.title(pages, title_lines) or path.stem
+    title = _meta_title(info.get("Title", "")) or layout.title(pages, title_lines) or title_from_name(path)
     return finish_document(path, "pdf", title, builder.finish(), metadata, empty_hint=_OCR_HINT)
 
 

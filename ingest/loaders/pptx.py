@@ -12,7 +12,7 @@ from pptx.shapes.base import BaseShape
 from pptx.slide import Slide
 
 from ingest.clean import clean_text, collapse_spaces
-from ingest.loaders._common import check_zip, finish_document, iso
+from ingest.loaders._common import check_zip, finish_document, iso, title_from_name
 from ingest.loaders.tables import looks_like_header, render_table
 from rag.types import LoadedDocument, Section
 
@@ -46,7 +46,7 @@ def load(path: Path, data: bytes) -> LoadedDocument:
         }.items()
         if value
     }
-    title = (props.title or "").strip() or first_title or path.stem
+    title = (props.title or "").strip() or first_title or title_from_name(path)
     return finish_document(path, "pptx", title, sections, metadata)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import openpyxl
 
 from ingest.clean import clean_text, collapse_spaces
-from ingest.loaders._common import check_zip, finish_document, iso
+from ingest.loaders._common import check_zip, finish_document, iso, title_from_name
 from ingest.loaders.encoding import decode_bytes
 from ingest.loaders.tables import render_row
 from rag.errors import DocumentError
@@ -50,7 +50,7 @@ def load_xlsx(path: Path, data: bytes) -> LoadedDocument:
             }.items()
             if value
         }
-        title = (props.title or "").strip() or path.stem
+        title = (props.title or "").strip() or title_from_name(path)
     finally:
         workbook.close()
     return finish_document(path, "xlsx", title, sections, metadata)
@@ -72,7 +72,7 @@ def load_csv(path: Path, data: bytes) -> LoadedDocument:
         ) from exc
     sections = [Section(text=body, kind="table")] if body else []
     metadata = {"encoding": codec, "delimiter": getattr(dialect, "delimiter", ",")}
-    return finish_document(path, "csv", path.stem, sections, metadata)
+    return finish_document(path, "csv", title_from_name(path), sections, metadata)
 
 
 def rows_to_text(rows: Iterable[Sequence[str]]) -> str:

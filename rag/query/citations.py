@@ -34,20 +34,24 @@ class CitedAnswer:
     model_cited: bool  # the model itself produced at least one valid citation
 
 
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
 def content_tokens(text: str) -> set[str]:
-    """Words that can carry a claim: no function words, no single letters; numbers always count."""
-    return {
-        t
-        for t in lexical_tokens(text)
-        if t.isdigit() or (t not in ENGLISH_STOP_WORDS and (len(t) > 1 or not t.isascii()))
+    """Words that can carry a claim (no function words, no single letters), plus each whole number
+    as `#2.5` (so 2.5 is not supported by a source that has 2 and 5 apart)."""
+    words = {
+        t for t in lexical_tokens(text) if t not in ENGLISH_STOP_WORDS and (len(t) > 1 or not t.isascii())
     }
+    numbers = {"#" + n.replace(",", "").rstrip(".") for n in NUMBER.findall(text)}
+    return words | numbers
 
 
 def support(sentence_tokens: set[str], source_tokens: set[str]) -> float:
     """Share of the sentence's content words found in the source; 0 if any number is missing from it."""
     if not sentence_tokens:
         return 0.0
-    if any(t.isdigit() and t not in source_tokens for t in sentence_tokens):
+    if any(t.startswith("#") and t not in source_tokens for t in sentence_tokens):
         return 0.0
     return len(sentence_tokens & source_tokens) / len(sentence_tokens)
 

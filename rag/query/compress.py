@@ -1,6 +1,7 @@
 """Context compression: fewer, denser tokens for the LLM, strongest evidence first.
 
-1. Overlapping or adjacent chunks of one document merge into one passage.
+1. Overlapping or adjacent chunks of one document merge into one passage (never across pages: a
+   passage is cited with one page number).
 2. Each passage is cut down to the sentences that bear on the question (query-term overlap weighted
    by rarity among the candidates), each kept with its neighbours for sense.
 3. The budget goes to the best passages first, so the weakest evidence, not the strongest, is what
@@ -48,7 +49,7 @@ def merge_chunks(hits: Sequence[ScoredChunk]) -> list[Passage]:
         for p in passages:
             touches = c.start <= p.end + 2 and c.end >= p.start - 2
             adjacent = any(abs(c.index - i) == 1 for i in p.chunk_indexes)
-            if p.doc_id == c.doc_id and (touches or adjacent):
+            if p.doc_id == c.doc_id and p.page == c.page and (touches or adjacent):
                 _extend(p, c.text, c.start, c.end)
                 p.dense = max(p.dense, hit.scores.get("dense", 0.0))
                 p.chunk_ids.append(c.id)

@@ -7,8 +7,8 @@ from typing import Literal
 
 from rag.llm.base import ChatMessage
 
-Stage = Literal["rewrite", "summaries", "lexical", "dense", "rerank", "compression"]
-STAGES: tuple[Stage, ...] = ("rewrite", "summaries", "lexical", "dense", "rerank", "compression")
+Stage = Literal["rewrite", "summaries", "lexical", "dense", "links", "rerank", "compression"]
+STAGES: tuple[Stage, ...] = ("rewrite", "summaries", "lexical", "dense", "links", "rerank", "compression")
 
 
 @dataclass(frozen=True, slots=True)

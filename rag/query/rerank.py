@@ -59,7 +59,7 @@ class CrossEncoderReranker:
                     device = "cuda" if torch.cuda.is_available() else "cpu"
                 try:
                     self._model = CrossEncoder(self.name, device=device)
-                except OSError as exc:
+                except (OSError, ValueError) as exc:
                     if os.path.exists(self.name):
                         raise ModelNotFound(f"cannot load reranker {self.name}: {exc}") from exc
                     raise ModelNotFound(

@@ -24,6 +24,7 @@ from rag.settings import RetrievalSettings
 from rag.types import ScoredChunk, ScoredSummary
 from vectorstore.catalog import CollectionInfo
 from vectorstore.index import TwoLevelIndex
+from vectorstore.titles import TitleIndex
 
 
 @dataclass(slots=True)
@@ -38,6 +39,7 @@ class HybridRetriever:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self.titles = TitleIndex(index.catalog)
 
     def allowed_documents(self, info: CollectionInfo, filters: Filters) -> list[str] | None:
         if filters.empty:
@@ -86,12 +88,47 @@ class HybridRetriever:
             by_doc = sorted(candidates.values(), key=lambda h: doc_rank[h.chunk.doc_id])
             rankings.append((by_doc, self.settings.document_weight))
         fused = weighted_rrf(rankings, key=lambda h: h.chunk.id)
+        if fused and self.settings.link_weight > 0 and "links" not in disabled:
+            linked = self._linked(
+                info, query, [h for h, _ in fused[: self.settings.link_sources]], allowed, use_lexical, vector
+            )
+            if linked:
+                rankings.append((linked, self.settings.link_weight))
+                fused = weighted_rrf(rankings, key=lambda h: h.chunk.id)
         components = _component_scores(rankings)
         results = [
             ScoredChunk(hit.chunk, score, {**components[hit.chunk.id], "fused": score})
             for hit, score in fused
         ]
         return Retrieval(results, documents, dense_weight)
+
+    def _linked(
+        self,
+        info: CollectionInfo,
+        query: str,
+        top: list[ScoredChunk],
+        allowed: list[str] | None,
+        use_lexical: bool,
+        vector: Sequence[float] | None,
+    ) -> list[ScoredChunk]:
+        """Chunks of documents that the best passages mention by title, best match to the question
+        first: questions often need the document a passage refers to (a film named in a town's page)."""
+        own = {h.chunk.doc_id for h in top}
+        mentioned: set[str] = set()
+        for hit in top:
+            mentioned |= self.titles.mentioned(info, hit.chunk.text)
+        targets = sorted(mentioned - own)
+        if allowed is not None:
+            targets = [d for d in targets if d in set(allowed)]
+        if not targets:
+            return []
+        k = self.settings.candidates
+        hits: list[ScoredChunk] = []
+        if use_lexical:
+            hits += self.index.lexical_chunks(info, query, k, targets)
+        if vector is not None and not hits:
+            hits += self.index.search_chunks(info, vector, k, targets)
+        return hits
 
     def _pick_documents(
         self,

@@ -1,0 +1,116 @@
+"""Calibrate the refusal thresholds (`RAG_ANSWER__MIN_TERM_COVERAGE`, `RAG_ANSWER__MIN_DENSE_SCORE`).
+
+For each set, the evidence strength of the final context is measured (retrieval only, no LLM) for
+- its answerable questions, asked of its own collection (a refusal here is a false refusal), and
+- questions of the other sets in the same language, asked of this collection: their answers are in
+  no document of this collection, so they should be refused.
+It prints, for a grid of thresholds, the false-refusal rate on answerable questions and the refusal
+rate on foreign ones, per set and overall, and the best pair with false refusals <= --max-false.
+
+    RAG_DATA_DIR=/tmp/rag-eval .venv/bin/python benchmarks/calibrate_refusal.py \
+        /work/shared/bench/xquad-en /work/shared/bench/hotpotqa /work/shared/bench/contoso --limit 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from pathlib import Path
+
+from rag.components import Components
+from rag.eval.dataset import EvalSet, load_set
+from rag.query.request import QueryRequest
+from rag.settings import load_settings
+
+COVERAGE_GRID = [0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
+DENSE_GRID = [0.3, 0.4, 0.5, 0.6, 0.7, 1.01]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("sets", nargs="+", type=Path)
+    parser.add_argument("--limit", type=int, default=100, help="questions per set and role")
+    parser.add_argument("--max-false", type=float, default=0.10, help="allowed false-refusal rate")
+    parser.add_argument("--json", type=Path, help="write the measurements here")
+    args = parser.parse_args()
+
+    components = Components(load_settings())
+    pipeline = components.query_pipeline()
+    ingest = components.ingest_pipeline()
+    sets = {path.name: load_set(path) for path in args.sets}
+    for name, qset in sets.items():
+        ingest.run([qset.docs_dir], f"eval-{name}")
+
+    rows: list[dict[str, object]] = []
+    for name, qset in sets.items():
+        lang = _language(qset)
+        own = [q for q in qset.questions if q.answerable][: args.limit]
+        foreign = [
+            q
+            for other, oset in sets.items()
+            if other != name and _language(oset) == lang
+            for q in oset.questions[: args.limit]
+        ]
+        for role, questions in (("answerable", own), ("foreign", foreign)):
+            for q in questions:
+                prepared = pipeline.prepare(QueryRequest(q.question, f"eval-{name}", retrieval_only=True))
+                e = prepared.evidence
+                assert e is not None
+                rows.append(
+                    {
+                        "set": name,
+                        "role": role,
+                        "coverage": e.term_coverage,
+                        "dense": e.dense,
+                        "dense_weight": e.dense_weight,
+                    }
+                )
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    _report(rows, args.max_false)
+
+
+def _language(qset: EvalSet) -> str:
+    return qset.questions[0].lang if qset.questions else "en"
+
+
+def _refused(row: dict[str, object], coverage: float, dense: float) -> bool:
+    ok = float(row["coverage"]) >= coverage or (  # type: ignore[arg-type]
+        float(row["dense_weight"]) >= 0.5 and float(row["dense"]) >= dense  # type: ignore[arg-type]
+    )
+    return not ok
+
+
+def _report(rows: list[dict[str, object]], max_false: float) -> None:
+    names = sorted({str(r["set"]) for r in rows})
+    best: tuple[float, float, float] | None = None
+    print(f"{'coverage':>8} {'dense':>6} | " + " | ".join(f"{n[:14]:>14} false/refused" for n in names))
+    for coverage, dense in itertools.product(COVERAGE_GRID, DENSE_GRID):
+        cells = []
+        worst_false = 0.0
+        refused_total = []
+        for name in names:
+            ans = [r for r in rows if r["set"] == name and r["role"] == "answerable"]
+            foreign = [r for r in rows if r["set"] == name and r["role"] == "foreign"]
+            false_rate = sum(_refused(r, coverage, dense) for r in ans) / max(len(ans), 1)
+            refuse_rate = sum(_refused(r, coverage, dense) for r in foreign) / max(len(foreign), 1)
+            worst_false = max(worst_false, false_rate)
+            if foreign:
+                refused_total.append(refuse_rate)
+            cells.append(f"{false_rate:>14.2f} {refuse_rate:>7.2f}")
+        print(f"{coverage:>8.2f} {dense:>6.2f} | " + " | ".join(cells))
+        mean_refused = sum(refused_total) / max(len(refused_total), 1)
+        if worst_false <= max_false and (best is None or mean_refused > best[2]):
+            best = (coverage, dense, mean_refused)
+    if best:
+        print(
+            f"best with false refusals <= {max_false:.0%} on every set: min_term_coverage={best[0]}, "
+            f"min_dense_score={best[1]} (mean refusal of foreign questions {best[2]:.2f})"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Several API processes (replicas) sharing one Chroma server and one data dir stay consistent.
+
+Two real `rag serve` processes, A and B, on their own ports, with the same RAG_DATA_DIR and
+RAG_CHROMA__URL pointing at one real `chroma run` server: what one adds, replaces or deletes, the other's
+next query sees, at every level (dense chunks, BM25 chunks, summaries, the Chroma records themselves).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.deploy.conftest import ChromaServer, RagServer, rag_env
+from vectorstore.catalog import Catalog
+from vectorstore.chroma_store import ChromaStore
+from vectorstore.index import TwoLevelIndex
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+COLLECTION = "team"
+TURBINE_V1 = """# Zorblax turbine
+
+The Zorblax turbine spins at 4200 rpm in normal operation.
+The Quillon maintenance crew services the Zorblax turbine every nine weeks.
+"""
+TURBINE_V2 = """# Zorblax turbine
+
+The Zorblax turbine spins at 5100 rpm since the spring upgrade.
+The Quillon maintenance crew services the Zorblax turbine every nine weeks.
+"""
+GARDEN = """# Community garden
+
+The community garden opens at dawn. Tomatoes and beans grow in the raised beds near the fence.
+Volunteers water the plants every evening during the summer.
+"""
+QUESTION = "How fast does the Zorblax turbine spin?"
+# Each retrieval path on its own: dense chunks only, BM25 chunks only, and everything.
+PATHS: dict[str, list[str]] = {
+    "dense": ["lexical", "summaries"],
+    "lexical": ["dense", "summaries"],
+    "all": [],
+}
+
+
+def upload(api: httpx.Client, name: str, text: str) -> dict[str, Any]:
+    response = api.post(
+        f"/v1/collections/{COLLECTION}/documents",
+        params={"background": "false"},
+        files={"files": (name, text.encode(), "text/markdown")},
+    )
+    assert response.status_code == 201, response.text
+    job = response.json()
+    assert job["status"] == "done", job
+    assert job["files"][0]["status"] in ("added", "updated"), job
+    return job["files"][0]
+
+
+def context(api: httpx.Client, path: str, question: str = QUESTION) -> list[dict[str, Any]]:
+    body = {
+        "question": question,
+        "collection": COLLECTION,
+        "options": {"retrieval_only": True, "disabled": PATHS[path]},
+    }
+    response = api.post("/v1/query", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()["context"]
+
+
+def texts_of(items: list[dict[str, Any]], doc_id: str) -> str:
+    return "\n".join(item["text"] for item in items if item["doc_id"] == doc_id)
+
+
+def reader(data_dir: Path, chroma_url: str) -> TwoLevelIndex:
+    """A third process's view (this test's): the shared catalog and the shared server."""
+    return TwoLevelIndex(Catalog(data_dir / "catalog.sqlite3"), ChromaStore(url=chroma_url))
+
+
+def test_two_api_processes_share_one_chroma_server_and_data_dir(
+    tmp_path: Path, chroma_server: ChromaServer
+) -> None:
+    data_dir = tmp_path / "shared-data"
+    env = rag_env(data_dir, chroma_server.url, RAG_API__WARM_UP="false")
+    a = RagServer(env, tmp_path / "a.log", "A").start()
+    b = RagServer(env, tmp_path / "b.log", "B").start()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(a)
+        stack.enter_context(b)
+        api_a = stack.enter_context(a.client())
+        api_b = stack.enter_context(b.client())
+
+        # added through A, seen by B's next query: dense, lexical, and both fused
+        turbine = upload(api_a, "turbine.md", TURBINE_V1)["doc_id"]
+        garden = upload(api_a, "garden.md", GARDEN)["doc_id"]
+        listed = api_b.get(f"/v1/collections/{COLLECTION}/documents").json()
+        assert {d["doc_id"] for d in listed["items"]} == {turbine, garden}
+        for path in PATHS:
+            assert "4200 rpm" in texts_of(context(api_b, path), turbine), path
+
+        index = reader(data_dir, chroma_server.url)
+        info = index.collection(COLLECTION)
+        qvec = [1.0] + [0.0] * 383  # any vector: the summary level must list both live documents
+        assert {s.summary.doc_id for s in index.search_summaries(info, qvec, k=10)} == {turbine, garden}
+        assert [s.summary.doc_id for s in index.lexical_summaries(info, "Zorblax turbine", k=10)] == [turbine]
+
+        # replaced through B, seen by A: the new content only, at every level
+        assert upload(api_b, "turbine.md", TURBINE_V2)["doc_id"] == turbine
+        for path in PATHS:
+            text = texts_of(context(api_a, path), turbine)
+            assert "5100 rpm" in text and "4200 rpm" not in text, (path, text)
+
+        # deleted through B, gone from A's next query, from every level, and from the Chroma server
+        assert api_b.delete(f"/v1/collections/{COLLECTION}/documents/{turbine}").status_code == 204
+        for path in PATHS:
+            items = context(api_a, path)
+            assert texts_of(items, turbine) == "", path
+            if path != "lexical":  # dense search always returns the nearest live chunks: the garden's
+                assert texts_of(items, garden), path
+        listed = api_a.get(f"/v1/collections/{COLLECTION}/documents").json()
+        assert [d["doc_id"] for d in listed["items"]] == [garden]
+        assert index.lexical_chunks(info, "Zorblax turbine", k=10) == []
+        assert index.lexical_summaries(info, "Zorblax turbine", k=10) == []
+        assert turbine not in {s.summary.doc_id for s in index.search_summaries(info, qvec, k=10)}
+        counts = index.catalog.counts(info.name)
+        assert counts["documents"] == 1
+        assert index.chroma.count(info.key, "summaries") == 1
+        assert index.chroma.count(info.key, "chunks") == counts["chunks"]
+        assert index.catalog.intents(info.name) == []
+        assert [p.name for p in (data_dir / "uploads").rglob("*.md")] == ["garden.md"]
+
+        # the collection dropped through B and created again: A's next query works (no stale handle)
+        assert api_b.delete(f"/v1/collections/{COLLECTION}").status_code == 204
+        assert api_a.get(f"/v1/collections/{COLLECTION}/documents").status_code == 404
+        again = upload(api_b, "turbine.md", TURBINE_V1)["doc_id"]
+        for path in PATHS:
+            assert "4200 rpm" in texts_of(context(api_a, path), again), path
+        index.catalog.close()

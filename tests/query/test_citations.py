@@ -1,0 +1,118 @@
+"""Citation checking: every answer sentence keeps only citations to sources that support it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rag.query.citations import attribute
+
+SOURCES = {
+    1: "The NR-7 runs for 11 hours on one charge. A full charge takes 90 minutes at the docking station.",
+    2: "The NR-7 carries up to 450 kg and moves at 2 metres per second; it docks to within 5 millimetres.",
+}
+ZH_SOURCES = {
+    1: "国内出差每天餐费补贴一百元，国际出差每天五十美元。",
+    2: "员工应在出差结束后十五个工作日内通过财务系统提交报销申请。",
+}
+
+
+def markers(text: str) -> list[int]:
+    return [int(n) for n in re.findall(r"\[(\d+)\]", text)]
+
+
+def test_supported_citation_is_kept() -> None:
+    cited = attribute("The NR-7 runs for 11 hours on one charge [1].", SOURCES)
+    assert cited.text == "The NR-7 runs for 11 hours on one charge [1]."
+    assert cited.used_ids == [1]
+    assert cited.groundedness == 1.0 and cited.sentences == 1 and cited.model_cited
+
+
+def test_citation_moves_to_the_source_that_supports_the_sentence() -> None:
+    cited = attribute("The NR-7 carries up to 450 kg [1].", SOURCES)
+    assert cited.text == "The NR-7 carries up to 450 kg [2]."
+    assert cited.used_ids == [2] and cited.groundedness == 1.0
+
+
+def test_citation_to_a_source_that_does_not_exist_is_dropped() -> None:
+    unsupported = attribute("The robot was designed in Oslo [7].", SOURCES)
+    assert markers(unsupported.text) == [] and unsupported.used_ids == []
+    assert not unsupported.model_cited and unsupported.groundedness == 0.0
+    assert unsupported.text == "The robot was designed in Oslo."
+
+    supported = attribute("A full charge takes 90 minutes [3].", SOURCES)
+    assert supported.text == "A full charge takes 90 minutes [1]."
+    assert not supported.model_cited  # [3] named no source: the citation is ours, not the model's
+
+
+def test_uncited_supported_sentence_gets_a_citation() -> None:
+    cited = attribute("A full charge takes 90 minutes. The NR-7 moves at 2 metres per second.", SOURCES)
+    assert cited.text == "A full charge takes 90 minutes [1]. The NR-7 moves at 2 metres per second [2]."
+    assert cited.used_ids == [1, 2] and not cited.model_cited
+
+
+def test_several_markers_and_full_width_brackets_are_parsed() -> None:
+    cited = attribute("The NR-7 runs for 11 hours on one charge [1, 2]. It carries 450 kg【2】.", SOURCES)
+    assert cited.text == "The NR-7 runs for 11 hours on one charge [1]. It carries 450 kg [2]."
+    assert cited.used_ids == [1, 2] and cited.model_cited
+
+
+@pytest.mark.parametrize(
+    ("claim", "supported"),
+    [
+        ("The NR-7 moves at 2 metres per second [2].", True),
+        ("The NR-7 moves at 2.5 metres per second [2].", False),  # 2 and 5 are in the source, 2.5 is not
+        ("The NR-7 carries up to 450 kg [2].", True),
+        ("The NR-7 carries up to 4500 kg [2].", False),
+        ("The NR-7 runs for 12 hours on one charge [1].", False),
+    ],
+)
+def test_a_number_missing_from_the_source_is_not_supported(claim: str, supported: bool) -> None:
+    cited = attribute(claim, SOURCES)
+    assert bool(cited.used_ids) is supported, cited
+    assert cited.groundedness == (1.0 if supported else 0.0)
+
+
+def test_drop_unsupported_removes_unsupported_sentences() -> None:
+    answer = "The NR-7 runs for 11 hours on one charge [1]. It was designed by a team in Oslo [1]."
+    kept = attribute(answer, SOURCES)
+    assert kept.text == "The NR-7 runs for 11 hours on one charge [1]. It was designed by a team in Oslo."
+    dropped = attribute(answer, SOURCES, drop_unsupported=True)
+    assert dropped.text == "The NR-7 runs for 11 hours on one charge [1]."
+    assert dropped.groundedness == kept.groundedness == 0.5 and dropped.sentences == 2
+    nothing = attribute("It was designed by a team in Oslo.", SOURCES, drop_unsupported=True)
+    assert nothing.text == "" and nothing.used_ids == [] and nothing.groundedness == 0.0
+
+
+def test_groundedness_is_the_share_of_supported_sentences() -> None:
+    answer = (
+        "The NR-7 runs for 11 hours on one charge [1]. A full charge takes 90 minutes [1]. "
+        "The NR-7 carries up to 450 kg [2]. It was painted blue in Oslo [2]."
+    )
+    cited = attribute(answer, SOURCES)
+    assert cited.sentences == 4 and cited.groundedness == pytest.approx(0.75)
+    assert attribute("", SOURCES).groundedness == 0.0
+
+
+def test_chinese_sentences() -> None:
+    answer = (
+        "员工应在出差结束后十五个工作日内提交报销申请【1】。国内出差每天餐费补贴一百元。"
+        "公司还提供免费午餐[2]。"
+    )
+    cited = attribute(answer, ZH_SOURCES, drop_unsupported=True)
+    assert cited.used_ids == [2, 1]
+    assert cited.sentences == 3 and cited.groundedness == pytest.approx(2 / 3)
+    parts = re.split(r"(?<=。)", cited.text)
+    assert [p for p in parts if p] == [
+        "员工应在出差结束后十五个工作日内提交报销申请 [2]。",
+        "国内出差每天餐费补贴一百元 [1]。",
+    ]
+    assert "免费午餐" not in cited.text
+    assert " " not in cited.text.replace(" [", "[")  # sentences joined without spaces
+
+
+def test_chinese_number_check() -> None:
+    sources = {1: "住宿费每晚不超过600元，北京每晚不超过800元。"}
+    assert attribute("住宿费每晚不超过600元[1]。", sources).used_ids == [1]
+    assert attribute("住宿费每晚不超过650元[1]。", sources).used_ids == []

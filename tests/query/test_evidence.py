@@ -1,0 +1,74 @@
+"""The refusal signal: how much of the question's rare-word weight the best passage covers, measured on
+the sample documents ingested by the real pipeline (no generation)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.components import Components
+from rag.query.evidence import EvidenceStrength
+from rag.query.request import QueryRequest
+from rag.query.terms import QueryTerms
+from tests.query._support import SAMPLES_COLLECTION
+from vectorstore.catalog import TermStats
+
+ANSWERABLE = [
+    "How long does the NR-7 run on one charge?",
+    "How many vacation days do full-time employees earn per month?",
+    "国内出差住宿费每晚不超过多少钱？",
+    "出差结束后多少天内要提交报销申请？",
+]
+ABSENT = [
+    "What is the boiling point of liquid nitrogen?",
+    "Who won the football world cup in 1998?",
+    "公司的股票期权如何分配？",
+    "新员工的试用期是几个月？",
+]
+
+
+def strength(components: Components, question: str) -> EvidenceStrength:
+    prepared = components.query_pipeline().prepare(QueryRequest(question, SAMPLES_COLLECTION))
+    assert prepared.evidence is not None
+    return prepared.evidence
+
+
+@pytest.mark.parametrize("question", ANSWERABLE)
+def test_answerable_question_has_high_term_coverage(e2e: Components, question: str) -> None:
+    evidence = strength(e2e, question)
+    minimum = e2e.settings.answer
+    assert evidence.term_coverage >= max(0.6, minimum.min_term_coverage), evidence
+    assert evidence.sufficient(minimum.min_term_coverage, minimum.min_dense_score)
+
+
+@pytest.mark.parametrize("question", ABSENT)
+def test_question_about_something_never_mentioned_has_low_term_coverage(
+    e2e: Components, question: str
+) -> None:
+    evidence = strength(e2e, question)
+    minimum = e2e.settings.answer
+    assert evidence.term_coverage < min(0.4, minimum.min_term_coverage), evidence
+    assert not evidence.sufficient(minimum.min_term_coverage, minimum.min_dense_score)
+
+
+def test_chinese_evidence_does_not_trust_the_english_embedder(e2e: Components) -> None:
+    evidence = strength(e2e, "国内出差住宿费每晚不超过多少钱？")
+    assert evidence.dense_weight == 0.0
+    # a high dense score alone would not count for a question the embedder cannot read
+    assert not EvidenceStrength(0.0, 0.99, 0.0).sufficient(0.5, 0.6)
+    assert EvidenceStrength(0.0, 0.99, 1.0).sufficient(0.5, 0.6)
+
+
+def test_query_terms_leave_out_question_words_and_weigh_rare_terms_higher(e2e: Components) -> None:
+    info = e2e.index.collection(SAMPLES_COLLECTION)
+    terms = QueryTerms.of("How long does the NR-7 run on one charge?", TermStats(e2e.catalog, info))
+    assert "how" not in terms.terms and "does" not in terms.terms and "long" not in terms.terms
+    assert {"nr", "charge"} <= set(terms.terms)
+    assert terms.idf["charge"] > terms.idf["nr"]  # NR-7 is in more chunks than "charge"
+    assert QueryTerms.of("How is it?", TermStats(e2e.catalog, info)).terms == ()
+
+
+def test_no_passages_means_no_coverage(e2e: Components) -> None:
+    info = e2e.index.collection(SAMPLES_COLLECTION)
+    stats = TermStats(e2e.catalog, info)
+    evidence = EvidenceStrength.measure(QueryTerms.of("NR-7 charge", stats), [], stats, 1.0)
+    assert evidence.term_coverage == 0.0 and evidence.dense == 0.0

@@ -1,0 +1,242 @@
+"""The query pipeline end to end with the bundled models: the sample documents ingested by the real ingest
+pipeline, the bundled embedder, embedded Chroma, and SmolLM2 through llama.cpp (greedy and seeded).
+
+Generations are few and marked `slow`; refusals decided by the evidence check and retrieval-only queries
+need no generation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.components import Components
+from rag.errors import InvalidInputError, NotFoundError
+from rag.llm.base import ChatMessage
+from rag.query.answer import REFUSAL, UNSUPPORTED
+from rag.query.citations import attribute
+from rag.query.pipeline import Delta, Final
+from rag.query.request import Filters, QueryRequest
+from rag.types import QueryResponse
+from tests.helpers import write_pdf
+from tests.query._support import SAMPLES, SAMPLES_COLLECTION
+from vectorstore.lexical_tokens import has_cjk
+
+QUESTION = "How long does the NR-7 run on one charge?"
+STAGES = {"retrieve", "rerank", "compress", "generate", "total"}
+
+
+def ask(
+    components: Components, question: str, collection: str = SAMPLES_COLLECTION, **kw: object
+) -> QueryResponse:
+    return components.query_pipeline().run(QueryRequest(question, collection, **kw))  # type: ignore[arg-type]
+
+
+def check_shape(response: QueryResponse) -> None:
+    """Context ids are 1..n in order; every citation is one of them, with the same fields."""
+    assert [e.id for e in response.context] == list(range(1, len(response.context) + 1))
+    by_id = {e.id: e for e in response.context}
+    for citation in response.citations:
+        assert citation.model_dump() == by_id[citation.id].model_dump()
+
+
+@pytest.mark.slow
+def test_answerable_question_gets_a_cited_answer(e2e: Components) -> None:
+    response = ask(e2e, QUESTION)
+    check_shape(response)
+    assert not response.refused and response.answer.strip()
+    assert response.answer not in (REFUSAL["en"], UNSUPPORTED["en"])
+    assert response.citations and not response.uncited
+    assert any(
+        Path(c.source).name == "robot-faq.html" and "11 hours" in c.text for c in response.citations
+    ), response.citations
+    assert response.context[0].source.endswith("robot-faq.html")
+    assert response.rewritten_query == QUESTION
+    assert "rewrite" not in response.timings  # no history: no rewriting call
+    assert set(response.timings) >= STAGES and all(v >= 0 for v in response.timings.values())
+    assert response.timings["total"] >= response.timings["generate"]
+    assert response.usage["prompt_tokens"] > 0
+    assert response.groundedness is not None and 0 < response.groundedness <= 1
+    assert response.collection == SAMPLES_COLLECTION
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("What is the boiling point of liquid nitrogen?", "en"),
+        ("Who won the football world cup in 1998?", "en"),
+        ("公司的股票期权如何分配？", "zh"),
+        ("新员工的试用期是几个月？", "zh"),
+    ],
+)
+def test_unanswerable_question_is_refused_in_its_language(e2e: Components, question: str, lang: str) -> None:
+    response = ask(e2e, question)
+    check_shape(response)
+    assert response.refused is True
+    assert response.answer in (REFUSAL[lang], UNSUPPORTED[lang])
+    assert has_cjk(response.answer) == (lang == "zh")
+    assert response.citations == []
+
+
+def test_refusal_streams_as_one_delta(e2e: Components) -> None:
+    events = list(e2e.query_pipeline().stream(QueryRequest("公司的股票期权如何分配？", SAMPLES_COLLECTION)))
+    assert [type(e) for e in events] == [Delta, Final]
+    final = events[-1]
+    assert isinstance(final, Final) and isinstance(events[0], Delta)
+    assert events[0].text == final.response.answer == REFUSAL["zh"] and final.response.refused
+
+
+HISTORY = (
+    ChatMessage("user", "How long does the NR-7 run on one charge?"),
+    ChatMessage("assistant", "11 hours [1]."),
+)
+
+
+@pytest.mark.slow
+def test_follow_up_question_is_rewritten_with_the_history(e2e: Components) -> None:
+    question = "How long does charging it take?"
+    response = ask(e2e, question, history=HISTORY, retrieval_only=True)
+    assert response.rewritten_query.strip() and response.rewritten_query != question
+    assert "rewrite" in response.timings
+    charging = [e for e in response.context if "90 minutes" in e.text]
+    assert charging and Path(charging[0].source).name == "robot-faq.html", response.context
+    assert response.answer == "" and "generate" not in response.timings
+
+
+def test_rewrite_switched_off_keeps_the_question(e2e: Components) -> None:
+    question = "How long does charging take?"
+    response = ask(e2e, question, history=HISTORY, retrieval_only=True, disabled=frozenset({"rewrite"}))
+    assert response.rewritten_query == question and "rewrite" not in response.timings
+
+
+def test_retrieval_only_returns_context_without_generating(e2e: Components) -> None:
+    response = ask(e2e, "remote work outside the European Union", retrieval_only=True, top_k=2)
+    check_shape(response)
+    assert 1 <= len(response.context) <= 2
+    assert any("European Union" in e.text and e.source.endswith("handbook.md") for e in response.context), (
+        response.context
+    )
+    assert response.answer == "" and response.citations == [] and not response.refused
+    assert "generate" not in response.timings and "first_token" not in response.timings
+    assert {"retrieve", "rerank", "compress", "total"} <= set(response.timings)
+    assert response.usage == {}
+
+
+@pytest.mark.slow
+def test_stream_yields_deltas_then_one_final_with_the_checked_answer(e2e: Components) -> None:
+    events = list(e2e.query_pipeline().stream(QueryRequest(QUESTION, SAMPLES_COLLECTION)))
+    assert events and isinstance(events[-1], Final)
+    assert all(isinstance(e, Delta) for e in events[:-1]) and len(events) > 2
+    response = events[-1].response
+    check_shape(response)
+    raw = "".join(e.text for e in events[:-1] if isinstance(e, Delta))
+    assert raw.strip()
+    # the final answer is the streamed text with its citations checked against the context
+    settings = e2e.settings.answer
+    checked = attribute(
+        raw,
+        {e.id: e.text for e in response.context},
+        drop_unsupported=settings.drop_unsupported_sentences,
+    )
+    assert not response.refused, response.answer
+    assert response.answer == checked.text
+    assert [c.id for c in response.citations] == checked.used_ids
+    assert response.groundedness == pytest.approx(checked.groundedness, abs=1e-4)
+    assert "first_token" in response.timings
+    assert response.timings["first_token"] <= response.timings["total"]
+
+
+@pytest.mark.parametrize(
+    ("question", "filters", "excluded"),
+    [
+        ("What is the maximum payload of the NR-7?", Filters(file_types=("md", "txt")), "robot-faq.html"),
+        (QUESTION, Filters(source_prefix=str(SAMPLES / "handbook")), "robot-faq.html"),
+        ("国内出差住宿费每晚不超过多少钱？", Filters(file_types=("md", "html")), "报销制度.txt"),
+    ],
+    ids=["file_types", "source_prefix", "chinese"],
+)
+def test_filter_excludes_a_document_from_the_answer_context(
+    e2e: Components, question: str, filters: Filters, excluded: str
+) -> None:
+    unfiltered = ask(e2e, question, retrieval_only=True)
+    assert Path(unfiltered.context[0].source).name == excluded  # without the filter it is the best match
+
+    response = ask(e2e, question, filters=filters)
+    check_shape(response)
+    assert response.context or response.refused  # nothing else to find is a refusal, not an error
+    assert all(Path(e.source).name != excluded for e in response.context), response.context
+    assert all(Path(c.source).name != excluded for c in response.citations)
+    if filters.source_prefix:
+        assert all(e.source.startswith(filters.source_prefix) for e in response.context)
+
+
+def test_invalid_questions_and_unknown_collections(e2e: Components) -> None:
+    with pytest.raises(InvalidInputError):
+        ask(e2e, "   ")
+    with pytest.raises(InvalidInputError) as too_long:
+        ask(e2e, "why " * 2000)
+    assert too_long.value.http_status == 413
+    with pytest.raises(NotFoundError):
+        ask(e2e, QUESTION, collection="no-such-collection")
+
+
+# a real PDF -----------------------------------------------------------------------------------------
+
+PDF_PAGES = [
+    (
+        "Plant Overview",
+        "The Riverside plant assembles bicycle frames for three regional brands. It employs ninety people "
+        "on two shifts and runs five welding cells. The plant opened in 1998 and was extended in 2015.",
+    ),
+    (
+        "Sprocket Supply",
+        "Sprockets arrive weekly from a supplier in Porto. Each delivery is inspected for tooth wear and "
+        "hardness before it is released to the line. Rejected sprockets are returned within five days.",
+    ),
+    (
+        "Emergency Procedures",
+        "In a fire alarm, staff leave by the nearest exit and gather at the assembly point. The assembly "
+        "point of the Riverside plant is the north car park beside the old water tower. Shift leaders "
+        "count their teams there and report to the fire warden.",
+    ),
+    (
+        "Canteen",
+        "The canteen serves lunch from noon to two. A vegetarian dish is offered every day, and coffee "
+        "is free for all staff.",
+    ),
+]
+PDF_QUESTION = "Where is the assembly point of the Riverside plant?"
+PDF_FACT = "water tower"
+
+
+@pytest.fixture(scope="session")
+def pdf_collection(e2e: Components, tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("pdf")
+    write_pdf(folder / "riverside-guide.pdf", "Riverside Plant Guide", PDF_PAGES)
+    report = e2e.ingest_pipeline().run([folder], "pdf")
+    assert report.ok and report.documents == 1, report
+    return "pdf"
+
+
+@pytest.mark.slow
+def test_citation_maps_to_the_pdf_page_of_the_fact(e2e: Components, pdf_collection: str) -> None:
+    response = ask(e2e, PDF_QUESTION, collection=pdf_collection)
+    check_shape(response)
+    carrying = [e for e in response.context if PDF_FACT in e.text]
+    assert carrying, response.context
+    assert all(e.page == 3 for e in carrying)
+    assert all(e.source.endswith("riverside-guide.pdf") and e.title for e in response.context)
+    assert not response.refused, response.answer
+    cited = [c for c in response.citations if PDF_FACT in c.text]
+    assert cited and all(c.page == 3 for c in cited), response.citations
+
+
+def test_every_context_item_holds_text_of_its_own_page_only(e2e: Components, pdf_collection: str) -> None:
+    response = ask(e2e, PDF_QUESTION, collection=pdf_collection, retrieval_only=True)
+    wrong = []
+    for item in response.context:
+        for page, (_, body) in enumerate(PDF_PAGES, start=1):
+            first_sentence = body.split(". ")[0]
+            if first_sentence in item.text and item.page != page:
+                wrong.append((item.id, item.page, page, first_sentence))
+    assert not wrong, wrong

@@ -1,0 +1,267 @@
+"""Helpers for the robustness tests: `rag` subprocesses, a real `rag serve`, generated corpora, the
+consistency checker in a fresh process, and file-system snapshots (to prove nothing is written outside
+the data dir).
+
+    with RagServer(tmp_path, data_dir) as server:
+        httpx.get(server.url + "/healthz")
+        server.kill9()
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.api._apitools import free_port
+from tests.helpers import REPO, rag_executable
+
+WORDS = (
+    "river plant sprocket battery charge vacuum helpdesk ledger invoice harbour engine glacier orchard "
+    "lantern copper meadow signal archive compass falcon quarry timber velvet beacon cinder dune ember "
+    "fjord granite hollow island juniper kelp lagoon marble nectar oasis pebble quartz reef saffron"
+).split()
+
+
+def rag_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `rag` child: no inherited RAG_* settings, this data dir, offline models."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(
+        RAG_DATA_DIR=str(data_dir),
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        ANONYMIZED_TELEMETRY="False",
+        PYTHONPATH=str(REPO),
+    )
+    env.update(extra)
+    return env
+
+
+def rag_command(*args: str) -> list[str]:
+    return [str(rag_executable()), *args]
+
+
+def inspect_data_dir(
+    data_dir: Path, *, strict: bool = False, queries: tuple[str, ...] = (), timeout: float = 300
+) -> dict[str, Any]:
+    """The consistency report of `data_dir` (tests/robustness/consistency.py), computed in a fresh process."""
+    args = [sys.executable, "-m", "tests.robustness.consistency", str(data_dir)]
+    if strict:
+        args.append("--strict")
+    for q in queries:
+        args += ["--query", q]
+    result = subprocess.run(
+        args, cwd=REPO, env=rag_env(data_dir), capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+# file-system snapshots --------------------------------------------------------------------------
+
+
+def snapshot(root: Path, *, exclude: tuple[Path, ...] = ()) -> dict[str, tuple[int, int]]:
+    """relative path -> (size, mtime_ns) of every file and folder under `root`, except under `exclude`."""
+    skip = [p.resolve() for p in exclude]
+    out: dict[str, tuple[int, int]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath).resolve()
+        dirnames[:] = [d for d in dirnames if (here / d).resolve() not in skip]
+        for name in [*filenames, *dirnames]:
+            path = here / name
+            try:
+                st = path.lstat()
+            except FileNotFoundError:
+                continue
+            out[str(path.relative_to(root.resolve()))] = (st.st_size, st.st_mtime_ns if name in filenames else 0)
+    return out
+
+
+def changed(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> list[str]:
+    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
+# a text corpus with revisions ---------------------------------------------------------------------
+
+
+@dataclass
+class Corpus:
+    """Generated text files. Every revision of every file is remembered (content hash -> text), so a
+    live document can be checked against the exact file version it was ingested from."""
+
+    folder: Path
+    rng: random.Random
+    revisions: dict[str, int] = field(default_factory=dict)
+    history: dict[str, dict[str, str]] = field(default_factory=dict)  # source -> content hash -> text
+    next_id: int = 0
+
+    def text(self, name: str, rev: int) -> str:
+        rng = self.rng
+        paragraphs = []
+        for p in range(rng.randint(2, 5)):
+            words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(40, 90)))
+            paragraphs.append(f"{name} revision {rev} paragraph {p}: {words}.")
+        return f"Notes {name} rev{rev}\n\n" + "\n\n".join(paragraphs) + "\n"
+
+    def write(self, name: str) -> Path:
+        from ingest.pipeline import file_hash
+
+        rev = self.revisions.get(name, -1) + 1
+        self.revisions[name] = rev
+        path = self.folder / f"{name}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = self.text(name, rev)
+        path.write_text(text, encoding="utf-8")
+        self.history.setdefault(str(path.resolve()), {})[file_hash(path)] = text
+        return path
+
+    def add(self, count: int) -> list[Path]:
+        paths = []
+        for _ in range(count):
+            paths.append(self.write(f"doc{self.next_id:03d}"))
+            self.next_id += 1
+        return paths
+
+    def names(self) -> list[str]:
+        return sorted(n for n in self.revisions if (self.folder / f"{n}.txt").exists())
+
+    def mutate(self, *, change: float, remove: int, add: int) -> None:
+        names = self.names()
+        for name in self.rng.sample(names, max(1, int(len(names) * change))):
+            self.write(name)
+        for name in self.rng.sample(names, min(remove, len(names) - 1)):
+            (self.folder / f"{name}.txt").unlink()
+        self.add(add)
+
+    def current(self) -> dict[str, str]:
+        """source -> content hash of the files present now."""
+        from ingest.pipeline import file_hash
+
+        return {str(p.resolve()): file_hash(p) for p in sorted(self.folder.glob("*.txt"))}
+
+
+def normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+def check_documents(report: dict[str, Any], history: dict[str, dict[str, str]]) -> list[str]:
+    """Each live document is one whole, known version of its file: its chunks all come from that text."""
+    problems = []
+    for key, doc in report["documents"].items():
+        versions = history.get(doc["source"])
+        if versions is None or doc["content_hash"] not in versions:
+            problems.append(f"{key}: live content hash of {doc['source']} matches no version ever written")
+            continue
+        text = normalised(versions[doc["content_hash"]])
+        for chunk in doc["chunks"]:
+            if normalised(chunk) not in text:
+                problems.append(f"{key}: a chunk is not part of the version it claims: {chunk[:80]!r}")
+        if not doc["chunks"]:
+            problems.append(f"{key}: live with no chunks")
+    return problems
+
+
+# a real `rag serve` ------------------------------------------------------------------------------
+
+
+class RagServer:
+    """`rag serve` in a child process on a free loopback port, with its own cwd, HOME and TMPDIR (so a
+    test can check that nothing is written outside the data dir)."""
+
+    def __init__(self, root: Path, data_dir: Path, *, start_timeout: float = 180, **env: str) -> None:
+        self.root = root
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.home = root / "home"
+        self.tmp = root / "tmp"
+        self.cwd = root / "cwd"
+        for d in (self.home, self.tmp, self.cwd):
+            d.mkdir(parents=True, exist_ok=True)
+        self.env = rag_env(data_dir, HOME=str(self.home), TMPDIR=str(self.tmp), **env)
+        self.log_path = root / f"serve-{self.port}.log"
+        self.start_timeout = start_timeout
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> RagServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> RagServer:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            rag_command("serve", "--port", str(self.port), "--log-level", "warning"),
+            cwd=self.cwd,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        log.close()
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"rag serve exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"rag serve did not answer /healthz:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:] if self.log_path.exists() else ""
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def healthy(self) -> bool:
+        try:
+            return self.alive and httpx.get(self.url + "/healthz", timeout=10).json() == {"status": "ok"}
+        except httpx.HTTPError:
+            return False
+
+    def rss(self) -> int:
+        import psutil
+
+        assert self.proc is not None
+        return int(psutil.Process(self.proc.pid).memory_info().rss)
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+    def wait_job(self, client: httpx.Client, job_id: str, timeout: float = 600) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
+            if job["status"] in ("done", "failed"):
+                return job
+            time.sleep(0.2)
+        raise TimeoutError(f"job {job_id} did not finish in {timeout} s")
