@@ -22,7 +22,7 @@ import numpy as np
 
 from ingest.chunking import ChunkDraft, Chunker
 from ingest.loaders import PARSER_VERSION, load_file
-from ingest.report import FileOutcome, IngestReport
+from ingest.report import FileOutcome, IngestReport, Status
 from ingest.summaries import Summarizer
 from ingest.walk import FoundFile, is_under, walk
 from rag.embeddings import Embedder
@@ -163,7 +163,7 @@ class IngestPipeline:
             limit = self.settings.ingest.max_file_mb * 1024 * 1024
             if st.st_size > limit:
                 raise DocumentError(
-                    f"file is {st.st_size / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit",
+                    f"file is {st.st_size / 2**20:.1f} MB, over the {limit / 2**20:g} MB limit",
                     hint="raise RAG_INGEST__MAX_FILE_MB or split the file",
                     skipped=True,
                 )
@@ -316,7 +316,7 @@ class IngestPipeline:
         summary_vectors = self._summary_vectors(batch, chunk_vectors)
         self.index.write(info, [p.write for p in batch], summary_vectors, chunk_vectors)
         for p in batch:
-            status = "updated" if p.work.previous and p.work.previous.version else "added"
+            status: Status = "updated" if p.work.previous and p.work.previous.version else "added"
             note(FileOutcome(p.work.source, status, chunks=len(p.write.chunks), doc_id=p.work.doc_id))
 
     def _summary_vectors(

@@ -138,7 +138,7 @@ class SentenceTransformerEmbedder(Embeddings):
 
     @property
     def max_tokens(self) -> int:
-        return int(self.model.max_seq_length)
+        return int(self.model.max_seq_length or 512)
 
     def embed_array(self, texts: Sequence[str], *, query: bool = False) -> np.ndarray:
         prefix = self._query_prefix if query else self._document_prefix

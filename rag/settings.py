@@ -160,7 +160,7 @@ class RerankSettings(BaseModel):
 
 class AnswerSettings(BaseModel):
     context_tokens: int = Field(
-        320,
+        200,
         ge=32,
         description="token budget for the evidence in the prompt (trimmed further to fit the model)",
     )
@@ -177,7 +177,12 @@ class AnswerSettings(BaseModel):
         True, description="remove answer sentences that make a claim no cited source supports"
     )
     withhold_unsupported: bool = Field(
-        True, description="refuse instead of showing an answer no sentence of which the sources support"
+        True, description="never show an answer no sentence of which the sources support"
+    )
+    quote_unsupported: bool = Field(
+        True,
+        description="when such an answer is withheld but the evidence is strong, quote the best evidence "
+        "sentence (marked `quoted`) instead of refusing",
     )
     min_dense_score: float = Field(
         0.5,

@@ -114,6 +114,9 @@ class QueryResponse(BaseModel):
     context: list[Evidence] = Field(default_factory=list)
     refused: bool = False
     uncited: bool = Field(False, description="the answer carries no valid citation")
+    quoted: bool = Field(
+        False, description="the model's answer was not supported by the sources; the best evidence is quoted"
+    )
     groundedness: float | None = Field(
         None, description="share of answer sentences supported by the sources they cite (lexical support)"
     )

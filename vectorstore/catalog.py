@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS intents(
     PRIMARY KEY(collection, doc_id, version));
 """
 
+_PUSHDOWN_DOCS = 64
 FTS_COLUMNS = "tokens, tokenize='porter unicode61 remove_diacritics 2'"
 _UPSERT_DOCUMENT = (
     "INSERT INTO documents({columns}) VALUES ({marks}) "
@@ -413,24 +414,57 @@ class Catalog:
     def lexical_chunks(
         self, info: CollectionInfo, query: str, k: int, doc_ids: Sequence[str] | None = None
     ) -> list[tuple[Chunk, float]]:
-        """BM25 over chunk tokens; higher score is better. `doc_ids` restricts the search."""
+        """BM25 over chunk tokens; higher score is better. `doc_ids` restricts the search.
+
+        FTS5 ranks first and only the top rows are joined: joining every match before sorting costs
+        seconds on a million chunks. A restriction to a few documents is pushed into FTS5 as a rowid
+        set; a wide one filters the ranked rows, fetching deeper until `k` survive."""
         match = _fts_query(query)
         if not match or k <= 0 or (doc_ids is not None and not doc_ids):
             return []
         table = f"lex_{info.key}"
-        sql = (
-            f"SELECT c.*, d.source, d.title, d.file_type, -bm25({table}) AS score FROM {table} "
-            f"JOIN chunks c ON c.rowid = {table}.rowid "
-            f"{LIVE_JOIN} WHERE {table} MATCH ?"
+        con = self._con()
+        if doc_ids is not None and len(doc_ids) <= _PUSHDOWN_DOCS:
+            marks = ",".join("?" * len(doc_ids))
+            ranked = con.execute(
+                f"SELECT rowid, rank FROM {table} WHERE {table} MATCH ? AND rowid IN "
+                f"(SELECT rowid FROM chunks WHERE collection=? AND doc_id IN ({marks})) "
+                "ORDER BY rank LIMIT ?",
+                (match, info.name, *doc_ids, k),
+            ).fetchall()
+            return self._ranked_chunks(info, ranked, None, k)
+        wanted = set(doc_ids) if doc_ids is not None else None
+        depth = k if wanted is None else k * 8
+        while True:
+            ranked = con.execute(
+                f"SELECT rowid, rank FROM {table} WHERE {table} MATCH ? ORDER BY rank LIMIT ?", (match, depth)
+            ).fetchall()
+            found = self._ranked_chunks(info, ranked, wanted, k)
+            if len(found) >= k or len(ranked) < depth:
+                return found
+            depth *= 4
+
+    def _ranked_chunks(
+        self, info: CollectionInfo, ranked: list[sqlite3.Row], wanted: set[str] | None, k: int
+    ) -> list[tuple[Chunk, float]]:
+        if not ranked:
+            return []
+        rank = {r[0]: float(r[1]) for r in ranked}
+        marks = ",".join("?" * len(rank))
+        rows = (
+            self._con()
+            .execute(
+                f"SELECT c.*, d.source, d.title, d.file_type FROM chunks c {LIVE_JOIN} "
+                f"WHERE c.rowid IN ({marks})",
+                tuple(rank),
+            )
+            .fetchall()
         )
-        args: list[object] = [match]
-        if doc_ids is not None:
-            sql += f" AND c.doc_id IN ({','.join('?' * len(doc_ids))})"
-            args += list(doc_ids)
-        sql += " ORDER BY score DESC LIMIT ?"
-        args.append(k)
-        rows = self._con().execute(sql, args).fetchall()
-        return [(_chunk(info.name, r), float(r["score"])) for r in rows]
+        hits = [
+            (_chunk(info.name, r), -rank[r["rowid"]]) for r in rows if wanted is None or r["doc_id"] in wanted
+        ]
+        hits.sort(key=lambda h: h[1], reverse=True)
+        return hits[:k]
 
     def lexical_summaries(
         self, info: CollectionInfo, query: str, k: int, doc_ids: Sequence[str] | None = None

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlparse
 
+import numpy as np
+
 from rag.errors import VectorStoreError
 
 Level = Literal["summaries", "chunks"]
@@ -126,7 +128,7 @@ class ChromaStore:
         key: str,
         level: Level,
         ids: Sequence[str],
-        vectors: Sequence[Sequence[float]],
+        vectors: Sequence[Sequence[float] | np.ndarray],
         documents: Sequence[str],
         metadatas: Sequence[dict[str, Any]],
     ) -> None:

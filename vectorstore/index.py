@@ -21,12 +21,15 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from rag.errors import ConfigError, NotFoundError
 from rag.types import Chunk, DocumentSummary, ScoredChunk, ScoredSummary
 from vectorstore.catalog import Catalog, CollectionInfo, DocumentRow, DocumentWrite
 from vectorstore.chroma_store import ChromaStore, Hit, Level
 from vectorstore.naming import collection_key, validate_collection_name
 
+Vector = Sequence[float] | np.ndarray
 _OVERFETCH = 8
 _RETRIES = 3
 
@@ -144,8 +147,8 @@ class TwoLevelIndex:
         self,
         info: CollectionInfo,
         writes: Sequence[DocumentWrite],
-        summary_vectors: Sequence[Sequence[float] | None],
-        chunk_vectors: Sequence[Sequence[float] | None],
+        summary_vectors: Sequence[Vector | None],
+        chunk_vectors: Sequence[Vector | None],
     ) -> None:
         """Make the given document versions live. `chunk_vectors` follow the writes' chunks in order.
         A record whose vector is None (text the embedder cannot read) is kept out of the dense index:

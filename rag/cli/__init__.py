@@ -57,7 +57,11 @@ def main() -> None:
         print_error("aborted")
         sys.exit(130)
     except (click.exceptions.ClickException, typer.TyperException) as exc:
-        exc.show()
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            print_error(str(exc))
         sys.exit(2)
     except RagError as exc:
         print_error(exc.message, exc.hint)

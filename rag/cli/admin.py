@@ -112,4 +112,6 @@ def models(json_output: JsonFlag = False) -> None:
     out_console.print(f"LLM       {status.backend}  {status.model}  {mark}", highlight=False)
     if status.context_window:
         out_console.print(f"          context window {status.context_window} tokens", highlight=False)
-    out_console.print(f"embedder  {data['embedding']['model']}", highlight=False)
+    out_console.print(
+        f"embedder  {settings.embedding.model or 'all-MiniLM-L6-v2 (bundled)'}", highlight=False
+    )

@@ -29,6 +29,7 @@ from rag.settings import LLMSettings
 
 CPU_CONTEXT_CAP = 4096
 GPU_CONTEXT_CAP = 8192
+PROMPT_CACHE_MIB = 256  # llama-server's host-RAM prompt cache (its default: 8192)
 _DONE = object()
 
 
@@ -78,6 +79,9 @@ class LlamaCppLLM(BaseLLM):
             params.model.path = str(self.path)
             params.n_ctx = self.context_window
             params.n_parallel = 1
+            # llama-server keeps finished prompts' KV state in RAM for reuse, up to 8 GiB by default: under
+            # varied questions the process then grows by that much. Bounded, it still reuses shared prefixes.
+            params.cache_ram_mib = PROMPT_CACHE_MIB
             params.n_gpu_layers = self.settings.gpu_layers
             params.cpuparams.n_threads = self.settings.threads or -1
             params.cpuparams_batch.n_threads = self.settings.threads or -1

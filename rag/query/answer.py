@@ -32,6 +32,7 @@ REFUSAL = {
     "en": "The documents do not contain an answer to this question.",
     "zh": "文档中没有找到这个问题的答案。",
 }
+QUOTE = {"en": 'The documents say: "{text}" [1]', "zh": "文档中写道：“{text}”[1]"}
 UNSUPPORTED = {
     "en": "I could not find an answer supported by the documents. The closest passages are listed below.",
     "zh": "没有在文档中找到有依据的答案。下面列出了最相关的段落。",
@@ -85,6 +86,7 @@ class FinalAnswer:
     text: str
     refused: bool
     cited: CitedAnswer | None
+    quoted: bool = False  # the model's answer was unsupported; the best evidence is quoted instead
 
 
 class Answerer:
@@ -114,10 +116,11 @@ class Answerer:
         *,
         withhold_unsupported: bool = True,
         drop_unsupported: bool = True,
+        quote_unsupported: bool = False,
     ) -> FinalAnswer:
         """Citations checked against the sources. Sentences no source supports are dropped
-        (`drop_unsupported`); an answer with no supported sentence at all is withheld as a refusal
-        (`withhold_unsupported`): it would be made up."""
+        (`drop_unsupported`); an answer with no supported sentence at all is withheld (it would be made
+        up): replaced by a quote of the best evidence sentence (`quote_unsupported`), else a refusal."""
         lang = language(question)
         spans = sentence_spans(text)
         if not spans:
@@ -132,5 +135,9 @@ class Answerer:
         sources = {i + 1: p.text for i, p in enumerate(passages)}
         cited = attribute(text, sources, drop_unsupported=drop_unsupported)
         if withhold_unsupported and not cited.used_ids:
+            best = passages[0].core if passages else ""
+            if quote_unsupported and best:
+                quote = QUOTE[lang].format(text=best.strip())
+                return FinalAnswer(quote, False, attribute(quote, sources), quoted=True)
             return FinalAnswer(UNSUPPORTED[lang], True, cited)
         return FinalAnswer(cited.text, False, cited)

@@ -39,6 +39,7 @@ class Passage:
     dense: float = 0.0  # best dense similarity of its chunks to the question (0 if none was computed)
     chunk_ids: list[str] = field(default_factory=list)
     chunk_indexes: list[int] = field(default_factory=list)
+    core: str = ""  # the sentence that bears most on the question (set by compression)
 
 
 def merge_chunks(hits: Sequence[ScoredChunk]) -> list[Passage]:
@@ -104,8 +105,9 @@ class ContextCompressor:
 
     Each passage's core is its sentence with the most question-word weight (rarity among the candidate
     sentences). All cores are placed first, best passage first, so the budget holds `top_k` passages;
-    what is left widens them with neighbouring sentences, again best passage first. With `trim=False`
-    passages keep their full text and are cut only to fit the budget.
+    what is left widens them with neighbouring sentences in rounds (a neighbour for every passage before
+    a second one for any). With `trim=False` passages keep their full text and are cut only to fit the
+    budget.
     """
 
     def __init__(self, counter: TokenCounter) -> None:
@@ -127,7 +129,7 @@ class ContextCompressor:
             return self._fit_whole(passages, budget_tokens)
         items = self._cores(question, passages)
         used = 0
-        chosen = []
+        chosen: list[_Trimmed] = []
         for t in items:
             size = sum(t.lengths[i] for i in t.keep)
             if chosen and used + size > budget_tokens:
@@ -137,6 +139,7 @@ class ContextCompressor:
         self._widen(chosen, budget_tokens - used)
         for t in chosen:
             t.passage.text = " ".join(t.sentences[i] for i in sorted(t.keep))
+            t.passage.core = t.sentences[t.core]
         return [t.passage for t in chosen]
 
     def _cores(self, question: str, passages: list[Passage]) -> list[_Trimmed]:
@@ -157,9 +160,11 @@ class ContextCompressor:
         return items
 
     def _widen(self, items: list[_Trimmed], room: int) -> None:
-        """Add neighbouring sentences around each core, nearest first, best passage first."""
-        for t in items:
-            for distance in range(1, len(t.sentences)):
+        """Add neighbouring sentences around the cores in rounds: one sentence on each side of every
+        passage (best passage first), then the next ones, until the budget is spent."""
+        longest = max((len(t.sentences) for t in items), default=0)
+        for distance in range(1, longest):
+            for t in items:
                 for i in (t.core + distance, t.core - distance):
                     if 0 <= i < len(t.sentences) and t.lengths[i] <= room:
                         t.keep.add(i)

@@ -164,10 +164,12 @@ class QueryPipeline:
             used,
             withhold_unsupported=answer.withhold_unsupported,
             drop_unsupported=answer.drop_unsupported_sentences,
+            quote_unsupported=answer.quote_unsupported,
         )
         response.context = _evidence(used)
         response.answer = final.text
         response.refused = final.refused
+        response.quoted = final.quoted
         response.usage = {"prompt_tokens": prompt_tokens}
         if final.cited is not None:
             by_id = {e.id: e for e in response.context}
