@@ -104,7 +104,7 @@ def publish_uploads(staged: Staged) -> tuple[list[Path], int]:
 
 def too_large(limit: int) -> LimitExceeded:
     return LimitExceeded(
-        f"the upload is larger than the {limit / 1e6:g} MB limit",
+        f"the upload is larger than the {limit / 2**20:g} MB limit",
         hint="upload fewer or smaller files, or raise RAG_API__MAX_UPLOAD_MB",
         http_status=413,
     )

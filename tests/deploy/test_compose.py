@@ -21,7 +21,7 @@ import yaml
 
 from rag.cli.serve import check_bind
 from rag.errors import ConfigError
-from rag.settings import Settings
+from rag.settings import load_settings
 from tests.helpers import REPO
 
 COMPOSE = REPO / "docker-compose.yml"
@@ -146,7 +146,7 @@ def test_api_environment() -> None:
     assert env["RAG_LLM__BASE_URL"] == "http://ollama:11434"
     assert env["RAG_LLM__MODEL"] == "llama3"
     # the settings tree accepts exactly these values
-    settings = Settings(
+    settings = load_settings(
         data_dir=Path(env["RAG_DATA_DIR"]),
         api_keys=env["RAG_API_KEYS"],
         chroma={"url": env["RAG_CHROMA__URL"]},
@@ -384,5 +384,5 @@ def test_dockerfile_user_data_health_and_command() -> None:
     assert service("api")["ports"][0].endswith(":8000")
     # that command refuses to start without keys, and starts with the keys compose requires
     with pytest.raises(ConfigError, match="RAG_API_KEYS"):
-        check_bind("0.0.0.0", Settings(), allow_public=False)
-    check_bind("0.0.0.0", Settings(api_keys=KEYS["RAG_API_KEYS"]), allow_public=False)
+        check_bind("0.0.0.0", load_settings(), allow_public=False)
+    check_bind("0.0.0.0", load_settings(api_keys=KEYS["RAG_API_KEYS"]), allow_public=False)

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.deploy.conftest import ChromaServer, RagServer, rag_env
+from tests.deploy._servers import ChromaServer, RagServer, rag_env
 from vectorstore.catalog import Catalog
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.index import TwoLevelIndex

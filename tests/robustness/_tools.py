@@ -12,10 +12,13 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +70,26 @@ def inspect_data_dir(
     return report
 
 
+def wait_for_writes(catalog: Path, alive: Callable[[], bool], writes: int, timeout: float = 300) -> int:
+    """Block until the `writes`-th write protocol has begun (write intents appear in the catalog; polled
+    every 2 ms), `alive()` turns false or `timeout` passes. Returns the number of writes seen."""
+    deadline = time.monotonic() + timeout
+    con = sqlite3.connect(catalog, timeout=30)
+    try:
+        seen, busy = 0, False
+        while alive() and seen < writes and time.monotonic() < deadline:
+            try:
+                now_busy = con.execute("SELECT count(*) FROM intents").fetchone()[0] > 0
+            except sqlite3.OperationalError:  # the catalog is still being created
+                now_busy = False
+            seen += now_busy and not busy
+            busy = now_busy
+            time.sleep(0.002)
+        return seen
+    finally:
+        con.close()
+
+
 # file-system snapshots --------------------------------------------------------------------------
 
 
@@ -83,12 +106,23 @@ def snapshot(root: Path, *, exclude: tuple[Path, ...] = ()) -> dict[str, tuple[i
                 st = path.lstat()
             except FileNotFoundError:
                 continue
-            out[str(path.relative_to(root.resolve()))] = (st.st_size, st.st_mtime_ns if name in filenames else 0)
+            out[str(path.relative_to(root.resolve()))] = (
+                st.st_size,
+                st.st_mtime_ns if name in filenames else 0,
+            )
     return out
 
 
+# Library caches that land in TMPDIR, not in the data dir: jieba's dictionary cache (about 9 MB, written
+# once, when the first Chinese text is tokenised) and an empty `torchinductor_<user>` folder made by torch.
+LIBRARY_CACHES = re.compile(r"(^|/)(jieba\.cache|torchinductor_[^/]*)(/|$)")
+
+
 def changed(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> list[str]:
-    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    """Paths added, removed or modified between two snapshots, except the known library caches."""
+    return sorted(
+        k for k in set(before) | set(after) if before.get(k) != after.get(k) and not LIBRARY_CACHES.search(k)
+    )
 
 
 # a text corpus with revisions ---------------------------------------------------------------------
@@ -232,7 +266,7 @@ class RagServer:
 
     def healthy(self) -> bool:
         try:
-            return self.alive and httpx.get(self.url + "/healthz", timeout=10).json() == {"status": "ok"}
+            return self.alive and httpx.get(self.url + "/healthz", timeout=10).json()["status"] == "ok"
         except httpx.HTTPError:
             return False
 

@@ -80,7 +80,9 @@ def inspect(data_dir: Path, *, strict: bool = False, queries: list[str] | None =
         docs = _rows(con, "SELECT * FROM documents WHERE collection=?", name)
         live = {d["doc_id"]: d for d in docs if d["version"]}
         chunks = _rows(con, "SELECT * FROM chunks WHERE collection=?", name)
-        intents = {(r["doc_id"], r["version"]) for r in _rows(con, "SELECT * FROM intents WHERE collection=?", name)}
+        intents = {
+            (r["doc_id"], r["version"]) for r in _rows(con, "SELECT * FROM intents WHERE collection=?", name)
+        }
         lex = {r[0] for r in _rows(con, f"SELECT rowid FROM lex_{key}")}
         lexsum = {r[0] for r in _rows(con, f"SELECT rowid FROM lexsum_{key}")}
         summaries = _chroma_records(client, f"{key}.summaries")
@@ -170,7 +172,11 @@ def inspect(data_dir: Path, *, strict: bool = False, queries: list[str] | None =
         if len(counts) != 1 or len(live) != live_chroma_summaries or len(live) != len(lexsum):
             bad(f"counts disagree: {stats[name]}")
         if queries:
-            live_ids = {c["id"] for c in chunks if c["doc_id"] in live and live[c["doc_id"]]["version"] == c["version"]}
+            live_ids = {
+                c["id"]
+                for c in chunks
+                if c["doc_id"] in live and live[c["doc_id"]]["version"] == c["version"]
+            }
             _check_queries(components, name, live, live_ids, queries, bad)
     con.close()
     return {
@@ -182,7 +188,12 @@ def inspect(data_dir: Path, *, strict: bool = False, queries: list[str] | None =
 
 
 def _check_queries(
-    components: Any, collection: str, live: dict[str, Any], live_chunk_ids: set[str], queries: list[str], bad: Any
+    components: Any,
+    collection: str,
+    live: dict[str, Any],
+    live_chunk_ids: set[str],
+    queries: list[str],
+    bad: Any,
 ) -> None:
     """Every retrieval path returns only chunks of live, complete generations."""
     from rag.query.request import QueryRequest

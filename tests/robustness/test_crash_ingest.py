@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -27,7 +26,14 @@ from typing import Any
 
 import pytest
 
-from tests.robustness._tools import Corpus, check_documents, inspect_data_dir, rag_command, rag_env
+from tests.robustness._tools import (
+    Corpus,
+    check_documents,
+    inspect_data_dir,
+    rag_command,
+    rag_env,
+    wait_for_writes,
+)
 
 KILLS = 10
 MAX_ATTEMPTS = 24
@@ -66,14 +72,7 @@ def kill_ingest(
     )
     deadline = started + delay
     if writes:
-        con = sqlite3.connect(catalog, timeout=30)
-        seen, busy = 0, False
-        while proc.poll() is None and seen < writes:
-            now_busy = con.execute("SELECT count(*) FROM intents").fetchone()[0] > 0
-            seen += now_busy and not busy
-            busy = now_busy
-            time.sleep(0.002)
-        con.close()
+        wait_for_writes(catalog, lambda: proc.poll() is None, writes)
         deadline = time.monotonic() + delay
     try:
         proc.wait(timeout=max(0.0, deadline - time.monotonic()))
@@ -136,8 +135,11 @@ def test_kill_9_during_ingest_then_rerun(tmp_path: Path, isolated_env: Path) -> 
         assert rerun["failures"] == [] and rerun["files"]["failed"] == 0
         after_rerun = inspect_data_dir(data_dir, strict=True)
         assert_consistent(after_rerun, corpus, f"after the re-run of kill {len(kills) + 1}")
-        live = {d["source"]: d["content_hash"] for d in after_rerun["documents"].values()
-                if d["collection"] == collection}  # fmt: skip
+        live = {
+            d["source"]: d["content_hash"]
+            for d in after_rerun["documents"].values()
+            if d["collection"] == collection
+        }
         assert live == corpus.current(), "the re-run did not bring the collection up to date"
         kills.append(
             {
@@ -145,9 +147,11 @@ def test_kill_9_during_ingest_then_rerun(tmp_path: Path, isolated_env: Path) -> 
                 "killed_at": round(ran, 2),
                 "moment": moment or "random",
                 "expected": round(expected, 2),
-                **{k: after_kill["stats"].get(collection, {}).get(k, 0)
-                   for k in ("documents", "intents", "chroma_stale_chunks", "chroma_stale_summaries")},
-            }  # fmt: skip
+                **{
+                    k: after_kill["stats"].get(collection, {}).get(k, 0)
+                    for k in ("documents", "intents", "chroma_stale_chunks", "chroma_stale_summaries")
+                },
+            }
         )
 
     final = inspect_data_dir(data_dir, strict=True, queries=("doc001 revision", "lantern copper meadow"))

@@ -82,7 +82,9 @@ def test_a_document_cannot_take_over_the_assistant(tmp_path: Path, isolated_env:
     assert outside.strip() == f"Question: {QUESTION}"
     assert "<|" not in user.content, "chat-template control tokens inside a source must be neutralised"
     rendered = llm.render_prompt(messages)  # type: ignore[attr-defined]
-    assert rendered.count("<|im_start|>") == 3 and rendered.count("<|im_end|>") == 2  # system, user, assistant
+    assert (
+        rendered.count("<|im_start|>") == 3 and rendered.count("<|im_end|>") == 2
+    )  # system, user, assistant
 
     # observed: the model answers from the normal document, not with the payload
     raw = llm.generate(messages, options).text
