@@ -44,7 +44,6 @@ CREATE TABLE IF NOT EXISTS intents(
     PRIMARY KEY(collection, doc_id, version));
 """
 
-_PUSHDOWN_DOCS = 64
 FTS_COLUMNS = "tokens, tokenize='porter unicode61 remove_diacritics 2'"
 _UPSERT_DOCUMENT = (
     "INSERT INTO documents({columns}) VALUES ({marks}) "
@@ -417,22 +416,15 @@ class Catalog:
         """BM25 over chunk tokens; higher score is better. `doc_ids` restricts the search.
 
         FTS5 ranks first and only the top rows are joined: joining every match before sorting costs
-        seconds on a million chunks. A restriction to a few documents is pushed into FTS5 as a rowid
-        set; a wide one filters the ranked rows, fetching deeper until `k` survive."""
+        seconds on a million chunks. A restriction to documents filters the ranked rows, fetching
+        deeper until `k` survive (the documents were picked for the query, so their chunks rank high).
+        Never `rowid IN (...)` inside the MATCH query: FTS5 evaluates the match once per listed rowid,
+        ~0.5 ms each."""
         match = _fts_query(query)
         if not match or k <= 0 or (doc_ids is not None and not doc_ids):
             return []
         table = f"lex_{info.key}"
         con = self._con()
-        if doc_ids is not None and len(doc_ids) <= _PUSHDOWN_DOCS:
-            marks = ",".join("?" * len(doc_ids))
-            ranked = con.execute(
-                f"SELECT rowid, rank FROM {table} WHERE {table} MATCH ? AND rowid IN "
-                f"(SELECT rowid FROM chunks WHERE collection=? AND doc_id IN ({marks})) "
-                "ORDER BY rank LIMIT ?",
-                (match, info.name, *doc_ids, k),
-            ).fetchall()
-            return self._ranked_chunks(info, ranked, None, k)
         wanted = set(doc_ids) if doc_ids is not None else None
         depth = k if wanted is None else k * 8
         while True:
