@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,6 +17,7 @@ from rag.llm.base import LLM, CancelToken, ChatMessage, GenerationOptions
 from rag.query.pipeline import QueryPipeline
 from rag.query.request import QueryRequest
 from rag.settings import Settings
+from tests.servers import free_port
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 QUESTION = "How long does the NR-7 run on one charge?"
@@ -99,12 +99,6 @@ class RecordingComponents(Components):
 
         pipeline.stream = stream  # type: ignore[method-assign]
         return pipeline
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class ServerThread:

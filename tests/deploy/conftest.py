@@ -1,4 +1,4 @@
-"""Fixtures of the deployment tests; the server helpers live in `_servers.py`."""
+"""Fixtures of the deployment tests; the server helpers live in tests/servers.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy._servers import ChromaServer
+from tests.servers import ChromaServer
 
 
 @pytest.fixture()

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.deploy._servers import ChromaServer, RagServer, rag_env, run_rag
+from tests.servers import ChromaServer, RagServer, rag_env, run_rag
 from vectorstore.catalog import Catalog
 from vectorstore.chroma_store import ChromaStore
 
@@ -35,7 +35,7 @@ def test_query_gets_503_while_chroma_is_down_and_recovers_when_it_is_back(
     tmp_path: Path, chroma_server: ChromaServer
 ) -> None:
     env = rag_env(tmp_path / "data", chroma_server.url, RAG_API__WARM_UP="false")
-    with RagServer(env, tmp_path / "api.log") as server, server.client() as api:
+    with RagServer(tmp_path / "api", env) as server, server.client() as api:
         uploaded = api.post(
             "/v1/collections/manuals/documents",
             params={"background": "false"},

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy._servers import ChromaServer, rag_env, run_rag
 from tests.helpers import REPO, shared_embedder
+from tests.servers import ChromaServer, rag_env, run_rag
 from vectorstore.catalog import Catalog
 from vectorstore.chroma_store import ChromaStore
 

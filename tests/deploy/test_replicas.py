@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.deploy._servers import ChromaServer, RagServer, rag_env
+from tests.servers import ChromaServer, RagServer, rag_env
 from vectorstore.catalog import Catalog
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.index import TwoLevelIndex
@@ -84,8 +84,8 @@ def test_two_api_processes_share_one_chroma_server_and_data_dir(
 ) -> None:
     data_dir = tmp_path / "shared-data"
     env = rag_env(data_dir, chroma_server.url, RAG_API__WARM_UP="false")
-    a = RagServer(env, tmp_path / "a.log", "A").start()
-    b = RagServer(env, tmp_path / "b.log", "B").start()
+    a = RagServer(tmp_path / "a", env, "A").start(wait=False)
+    b = RagServer(tmp_path / "b", env, "B").start(wait=False)
     with contextlib.ExitStack() as stack:
         stack.enter_context(a)
         stack.enter_context(b)

@@ -1,11 +1,5 @@
-"""Helpers for the robustness tests: `rag` subprocesses, a real `rag serve`, generated corpora, the
-consistency checker in a fresh process, and file-system snapshots (to prove nothing is written outside
-the data dir).
-
-    with RagServer(tmp_path, data_dir) as server:
-        httpx.get(server.url + "/healthz")
-        server.kill9()
-"""
+"""Helpers for the robustness tests: generated corpora, the consistency checker in a fresh process, and
+file-system snapshots (to prove nothing is written outside the data dir). Servers: tests/servers.py."""
 
 from __future__ import annotations
 
@@ -13,7 +7,6 @@ import json
 import os
 import random
 import re
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -23,34 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from tests.api._apitools import free_port
-from tests.helpers import REPO, rag_executable
+from tests.helpers import REPO
+from tests.servers import rag_env
 
 WORDS = (
     "river plant sprocket battery charge vacuum helpdesk ledger invoice harbour engine glacier orchard "
     "lantern copper meadow signal archive compass falcon quarry timber velvet beacon cinder dune ember "
     "fjord granite hollow island juniper kelp lagoon marble nectar oasis pebble quartz reef saffron"
 ).split()
-
-
-def rag_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """The environment of a `rag` child: no inherited RAG_* settings, this data dir, offline models."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env.update(
-        RAG_DATA_DIR=str(data_dir),
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        ANONYMIZED_TELEMETRY="False",
-        PYTHONPATH=str(REPO),
-    )
-    env.update(extra)
-    return env
-
-
-def rag_command(*args: str) -> list[str]:
-    return [str(rag_executable()), *args]
 
 
 def inspect_data_dir(
@@ -203,99 +176,3 @@ def check_documents(report: dict[str, Any], history: dict[str, dict[str, str]]) 
         if not doc["chunks"]:
             problems.append(f"{key}: live with no chunks")
     return problems
-
-
-# a real `rag serve` ------------------------------------------------------------------------------
-
-
-class RagServer:
-    """`rag serve` in a child process on a free loopback port, with its own cwd, HOME and TMPDIR (so a
-    test can check that nothing is written outside the data dir)."""
-
-    def __init__(self, root: Path, data_dir: Path, *, start_timeout: float = 180, **env: str) -> None:
-        self.root = root
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.home = root / "home"
-        self.tmp = root / "tmp"
-        self.cwd = root / "cwd"
-        for d in (self.home, self.tmp, self.cwd):
-            d.mkdir(parents=True, exist_ok=True)
-        self.env = rag_env(data_dir, HOME=str(self.home), TMPDIR=str(self.tmp), **env)
-        self.log_path = root / f"serve-{self.port}.log"
-        self.start_timeout = start_timeout
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> RagServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def start(self) -> RagServer:
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            rag_command("serve", "--port", str(self.port), "--log-level", "warning"),
-            cwd=self.cwd,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        log.close()
-        deadline = time.monotonic() + self.start_timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"rag serve exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"rag serve did not answer /healthz:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-5000:] if self.log_path.exists() else ""
-
-    @property
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def healthy(self) -> bool:
-        try:
-            return self.alive and httpx.get(self.url + "/healthz", timeout=10).json()["status"] == "ok"
-        except httpx.HTTPError:
-            return False
-
-    def rss(self) -> int:
-        import psutil
-
-        assert self.proc is not None
-        return int(psutil.Process(self.proc.pid).memory_info().rss)
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-
-    def wait_job(self, client: httpx.Client, job_id: str, timeout: float = 600) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
-            if job["status"] in ("done", "failed"):
-                return job
-            time.sleep(0.2)
-        raise TimeoutError(f"job {job_id} did not finish in {timeout} s")

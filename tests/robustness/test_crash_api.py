@@ -23,13 +23,13 @@ import pytest
 from api.uploads import upload_dir
 from tests.robustness._tools import (
     Corpus,
-    RagServer,
     changed,
     check_documents,
     inspect_data_dir,
     snapshot,
     wait_for_writes,
 )
+from tests.servers import RagServer, rag_env
 
 FILES = 18  # + one big file: under the 20 files per request limit
 COLLECTION = "kb"
@@ -110,7 +110,7 @@ def test_kill_9_serve_mid_upload(tmp_path: Path, isolated_env: Path) -> None:
     paths = sorted(corpus.folder.glob("*.txt"))
     folder = upload_dir(data_dir, COLLECTION).resolve()
     root = tmp_path / "server"
-    server = RagServer(root, data_dir, RAG_API__WARM_UP="false", RAG_INGEST__WRITE_BATCH="8")
+    server = RagServer(root, rag_env(data_dir, RAG_API__WARM_UP="false", RAG_INGEST__WRITE_BATCH="8"))
     before = snapshot(tmp_path, exclude=(data_dir, corpus.folder))
     # what a kill mid-body leaves: nothing published, nothing ingested
     server.start()
@@ -126,7 +126,7 @@ def test_kill_9_serve_mid_upload(tmp_path: Path, isolated_env: Path) -> None:
     for trial in range(3):
         if trial:
             corpus.mutate(change=0.5, remove=0, add=0)
-        server = RagServer(root, data_dir, RAG_API__WARM_UP="false", RAG_INGEST__WRITE_BATCH="8")
+        server = RagServer(root, rag_env(data_dir, RAG_API__WARM_UP="false", RAG_INGEST__WRITE_BATCH="8"))
         with server, httpx.Client(base_url=server.url, timeout=120) as client:
             job = upload(client, paths)
             if trial == 1:  # a random 0-30 ms after the n-th write began: inside the write protocol
@@ -153,7 +153,7 @@ def test_kill_9_serve_mid_upload(tmp_path: Path, isolated_env: Path) -> None:
         stats = after_kill["stats"].get(COLLECTION, {})
         outcomes.append({"moment": f"write {writes}" if state is None else f"file {target}", **stats})
 
-        server = RagServer(root, data_dir, RAG_API__WARM_UP="false")
+        server = RagServer(root, rag_env(data_dir, RAG_API__WARM_UP="false"))
         with server, httpx.Client(base_url=server.url, timeout=120) as client:
             listed = client.get(f"/v1/collections/{COLLECTION}/documents").json()
             assert listed["documents"] == stats.get("documents", 0)

@@ -30,10 +30,9 @@ from tests.robustness._tools import (
     Corpus,
     check_documents,
     inspect_data_dir,
-    rag_command,
-    rag_env,
     wait_for_writes,
 )
+from tests.servers import rag_command, rag_env
 
 KILLS = 10
 MAX_ATTEMPTS = 24

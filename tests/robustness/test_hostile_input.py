@@ -27,7 +27,8 @@ import pytest
 
 from api.uploads import MAX_NAME_BYTES, upload_dir
 from tests.helpers import fixtures_module
-from tests.robustness._tools import RagServer, changed, rag_command, rag_env, snapshot
+from tests.robustness._tools import changed, snapshot
+from tests.servers import RagServer, rag_command, rag_env
 
 COLLECTION = "hostile"
 MB = 1024 * 1024
@@ -79,7 +80,7 @@ def only_file(response: httpx.Response) -> dict[str, Any]:
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RagServer, Path, Path]]:
     root = tmp_path_factory.mktemp("hostile")
     data_dir = root / "data"
-    with RagServer(root / "server", data_dir, **SERVER_ENV) as server:
+    with RagServer(root / "server", rag_env(data_dir, **SERVER_ENV)) as server:
         yield server, root, data_dir
         assert server.healthy(), server.log()
 
