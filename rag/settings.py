@@ -164,6 +164,12 @@ class AnswerSettings(BaseModel):
         ge=32,
         description="token budget for the evidence in the prompt (trimmed further to fit the model)",
     )
+    sentences_by_rank: list[int] = Field(
+        [3, 2, 1],
+        min_length=1,
+        description="compression: best sentences kept by the 1st, 2nd, ... passage (the last value "
+        "for the rest) before neighbours are added",
+    )
     max_new_tokens: int = Field(160, ge=1, description="answer length limit in tokens")
     min_term_coverage: float = Field(
         0.5,

@@ -120,7 +120,8 @@ class Answerer:
     ) -> FinalAnswer:
         """Citations checked against the sources. Sentences no source supports are dropped
         (`drop_unsupported`); an answer with no supported sentence at all is withheld (it would be made
-        up): replaced by a quote of the best evidence sentence (`quote_unsupported`), else a refusal."""
+        up): replaced by a quote of the best passage's sentences that bear on the question
+        (`quote_unsupported`), else a refusal."""
         lang = language(question)
         spans = sentence_spans(text)
         if not spans:
@@ -128,12 +129,17 @@ class Answerer:
         if is_refusal(text[spans[0][0] : spans[0][1]]):
             # "I don't know" - unless the model goes on to give a supported answer after all
             rest = text[spans[1][0] :] if len(spans) > 1 else ""
-            cited = attribute(rest, {i + 1: p.text for i, p in enumerate(passages)}, drop_unsupported=True)
+            cited = attribute(
+                rest,
+                {i + 1: p.text for i, p in enumerate(passages)},
+                drop_unsupported=True,
+                question=question,
+            )
             if not cited.used_ids:
                 return FinalAnswer(REFUSAL[lang], True, None)
             text = rest
         sources = {i + 1: p.text for i, p in enumerate(passages)}
-        cited = attribute(text, sources, drop_unsupported=drop_unsupported)
+        cited = attribute(text, sources, drop_unsupported=drop_unsupported, question=question)
         if withhold_unsupported and not cited.used_ids:
             best = passages[0].core if passages else ""
             if quote_unsupported and best:

@@ -62,10 +62,15 @@ def attribute(
     *,
     threshold: float = SUPPORT_THRESHOLD,
     drop_unsupported: bool = False,
+    question: str = "",
 ) -> CitedAnswer:
     """Cite each sentence by the sources that support it; with `drop_unsupported`, sentences that make
-    a claim no source supports are removed from the text (they still count against groundedness)."""
+    a claim no source supports are removed from the text (they still count against groundedness).
+
+    Given the `question`, only what a sentence adds to it is checked: a sentence that restates the
+    question ("The director of the film is who [1]") claims nothing and is unsupported."""
     source_tokens = {i: content_tokens(text) for i, text in sources.items()}
+    asked = content_tokens(question) if question else set()
     pieces: list[str] = []
     used: dict[int, None] = {}
     supported = 0
@@ -79,7 +84,8 @@ def attribute(
         if not plain:
             continue
         tokens = content_tokens(plain)
-        scores = {i: support(tokens, toks) for i, toks in source_tokens.items()}
+        claim = tokens - asked
+        scores = {i: support(claim, toks) for i, toks in source_tokens.items()}
         keep = [n for n in dict.fromkeys(claimed) if n in scores and scores[n] >= threshold]
         if not keep and scores:
             best = max(scores, key=lambda i: scores[i])

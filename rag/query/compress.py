@@ -39,7 +39,7 @@ class Passage:
     dense: float = 0.0  # best dense similarity of its chunks to the question (0 if none was computed)
     chunk_ids: list[str] = field(default_factory=list)
     chunk_indexes: list[int] = field(default_factory=list)
-    core: str = ""  # the sentence that bears most on the question (set by compression)
+    core: str = ""  # the sentences that bear most on the question, "…" between gaps (set by compression)
 
 
 def merge_chunks(hits: Sequence[ScoredChunk]) -> list[Passage]:
@@ -91,6 +91,16 @@ def _extend(p: Passage, text: str, start: int, end: int) -> None:
         p.start = start
 
 
+def _excerpt(sentences: Sequence[str], indexes: Sequence[int]) -> str:
+    """The sentences at `indexes` (ascending), with "…" where sentences between them are left out."""
+    parts: list[str] = []
+    for k, i in enumerate(indexes):
+        if k and i > indexes[k - 1] + 1:
+            parts.append("…")
+        parts.append(sentences[i].strip())
+    return " ".join(parts)
+
+
 @dataclass(slots=True)
 class _Trimmed:
     passage: Passage
@@ -98,20 +108,28 @@ class _Trimmed:
     lengths: list[int]
     keep: set[int]
     core: int
+    extras: list[int]  # kept next-best sentences, best first (dropped from the end when over budget)
 
 
 class ContextCompressor:
     """Sentence-level compression under a token budget, best evidence first.
 
     Each passage's core is its sentence with the most question-word weight (rarity among the candidate
-    sentences). All cores are placed first, best passage first, so the budget holds `top_k` passages;
-    what is left widens them with neighbouring sentences in rounds (a neighbour for every passage before
-    a second one for any). With `trim=False` passages keep their full text and are cut only to fit the
-    budget.
+    sentences). The best passages also keep their next-best sentences that share question words
+    (`sentences_by_rank`: 3 for the first, 2 for the second, 1 for the rest): the top passage is usually
+    the right one, but its best-matching sentence is not always the one holding the answer. All kept
+    sentences are placed first, best passage first; what is left widens the passages with neighbouring
+    sentences in rounds (a neighbour for every passage before a second one for any). With `trim=False`
+    passages keep their full text and are cut only to fit the budget.
     """
 
-    def __init__(self, counter: TokenCounter) -> None:
+    def __init__(self, counter: TokenCounter, sentences_by_rank: Sequence[int] = (3, 2, 1)) -> None:
         self.counter = counter
+        self.sentences_by_rank = tuple(sentences_by_rank) or (1,)
+
+    def _sentences(self, rank: int) -> int:
+        """How many of its best sentences the passage at `rank` keeps before widening."""
+        return max(1, self.sentences_by_rank[min(rank, len(self.sentences_by_rank) - 1)])
 
     def compress(
         self,
@@ -132,6 +150,10 @@ class ContextCompressor:
         chosen: list[_Trimmed] = []
         for t in items:
             size = sum(t.lengths[i] for i in t.keep)
+            while t.extras and used + size > budget_tokens:  # the weakest extra sentence goes first
+                dropped = t.extras.pop()
+                t.keep.discard(dropped)
+                size -= t.lengths[dropped]
             if chosen and used + size > budget_tokens:
                 continue
             chosen.append(t)
@@ -139,7 +161,7 @@ class ContextCompressor:
         self._widen(chosen, budget_tokens - used)
         for t in chosen:
             t.passage.text = " ".join(t.sentences[i] for i in sorted(t.keep))
-            t.passage.core = t.sentences[t.core]
+            t.passage.core = _excerpt(t.sentences, sorted({t.core, *t.extras}))
         return [t.passage for t in chosen]
 
     def _cores(self, question: str, passages: list[Passage]) -> list[_Trimmed]:
@@ -152,10 +174,13 @@ class ContextCompressor:
         lengths = self.counter.token_lengths([s for sentences in split for s in sentences])
         items = []
         offset = 0
-        for p, sentences, toks in zip(passages, split, tokens, strict=True):
-            core = max(range(len(sentences)), key=lambda i: (sum(weight[t] for t in toks[i]), -i))
+        for rank, (p, sentences, toks) in enumerate(zip(passages, split, tokens, strict=True)):
+            score = [sum(weight[t] for t in toks[i]) for i in range(len(sentences))]
+            best = sorted(range(len(sentences)), key=lambda i: (-score[i], i))
+            core = best[0]
+            extras = [i for i in best[1 : self._sentences(rank)] if score[i] > 0]
             own = lengths[offset : offset + len(sentences)]
-            items.append(_Trimmed(p, sentences, own, {core}, core))
+            items.append(_Trimmed(p, sentences, own, {core, *extras}, core, extras))
             offset += len(sentences)
         return items
 

@@ -116,3 +116,29 @@ def test_chinese_number_check() -> None:
     sources = {1: "住宿费每晚不超过600元，北京每晚不超过800元。"}
     assert attribute("住宿费每晚不超过600元[1]。", sources).used_ids == [1]
     assert attribute("住宿费每晚不超过650元[1]。", sources).used_ids == []
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "kept"),
+    [
+        ("Who founded Northwind Robotics?", "Northwind Robotics was founded by [1].", ""),
+        ("Who founded Northwind Robotics?", "Northwind Robotics was founded by Ada Lin [1].", "Ada Lin"),
+        ("电影《四海》的导演是谁", "电影《四海》的导演是谁[1]？", ""),
+        ("电影《四海》的导演是谁", "电影《四海》的导演是韩寒[1]。", "韩寒"),
+    ],
+)
+def test_a_sentence_that_only_restates_the_question_claims_nothing(
+    question: str, answer: str, kept: str
+) -> None:
+    sources = {
+        1: "Northwind Robotics was founded by Ada Lin in 2009 in Porto. "
+        "电影《四海》的导演是韩寒，于2022年上映。"
+    }
+    cited = attribute(answer, sources, drop_unsupported=True, question=question)
+    assert (
+        (kept in cited.text and cited.used_ids == [1])
+        if kept
+        else (cited.text == "" and cited.used_ids == [])
+    )
+    # without the question the restatement passes: its words are all in the source
+    assert attribute(answer, sources, drop_unsupported=True).used_ids == [1]

@@ -109,13 +109,50 @@ def test_context_fits_the_token_budget(embedder: SentenceTransformerEmbedder) ->
 
 
 def test_best_passage_comes_first_and_the_weakest_is_left_out(embedder: SentenceTransformerEmbedder) -> None:
-    compressor = ContextCompressor(embedder)
+    compressor = ContextCompressor(embedder, sentences_by_rank=(1,))
     core_faq = "A full NR-7 battery charge takes ninety minutes."
     core_notes = "The battery charge level is shown on the display."
     budget = tokens(embedder, core_faq) + tokens(embedder, core_notes)
     passages = compressor.compress(QUESTION, candidates(), top_k=4, budget_tokens=budget)
     assert [p.doc_id for p in passages] == ["faq", "notes"]
     assert [p.text for p in passages] == [core_faq, core_notes]
+
+
+def test_the_best_passage_keeps_its_next_best_sentences_first(embedder: SentenceTransformerEmbedder) -> None:
+    sentences = [
+        "The Riverside plant opened in 1998 and assembles bicycle frames.",
+        "Visitors sign in at the gate.",
+        "The canteen opens at noon.",
+        "Sprockets for the frames come from a supplier in Porto.",
+    ]
+    question = "Where do the sprockets for the Riverside frames come from?"
+    hits = scored(
+        make_chunk("plant", " ".join(sentences)), make_chunk("office", "The office opened in 2001.")
+    )
+    compressor = ContextCompressor(embedder)  # 3 sentences for the first passage, 2, then 1
+    (best, second) = compressor.compress(question, hits, top_k=2, budget_tokens=1000)
+    assert best.core == f"{sentences[0]} … {sentences[3]}" and second.text == "The office opened in 2001."
+
+    # both matching sentences of the best passage, not their neighbours, when the budget allows no more;
+    # the second passage's core comes after the best passage's extra sentence
+    budget = tokens(embedder, sentences[0]) + tokens(embedder, sentences[3])
+    hits = scored(
+        make_chunk("plant", " ".join(sentences)), make_chunk("office", "The office opened in 2001.")
+    )
+    passages = compressor.compress(question, hits, top_k=2, budget_tokens=budget)
+    assert [p.text for p in passages] == [f"{sentences[0]} {sentences[3]}"]
+
+    # a tighter budget drops the extra sentence, never the core
+    hits = scored(make_chunk("plant", " ".join(sentences)))
+    (tight,) = compressor.compress(question, hits, top_k=1, budget_tokens=tokens(embedder, sentences[3]) + 2)
+    assert tight.text == sentences[3]
+
+    # with one sentence per passage the extra sentence is not kept
+    hits = scored(make_chunk("plant", " ".join(sentences)))
+    (core_only,) = ContextCompressor(embedder, sentences_by_rank=(1,)).compress(
+        question, hits, top_k=1, budget_tokens=budget
+    )
+    assert sentences[0] not in core_only.text and sentences[3] in core_only.text
 
 
 def test_top_k_limits_the_passages(embedder: SentenceTransformerEmbedder) -> None:
