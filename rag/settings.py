@@ -160,7 +160,7 @@ class RerankSettings(BaseModel):
 
 class AnswerSettings(BaseModel):
     context_tokens: int = Field(
-        200,
+        180,
         ge=32,
         description="token budget for the evidence in the prompt (trimmed further to fit the model)",
     )
@@ -172,7 +172,7 @@ class AnswerSettings(BaseModel):
     )
     max_new_tokens: int = Field(160, ge=1, description="answer length limit in tokens")
     min_term_coverage: float = Field(
-        0.5,
+        0.4,
         ge=0,
         le=1,
         description="refuse unless the best passage covers this IDF-weighted share of the "

@@ -415,23 +415,32 @@ class Catalog:
     ) -> list[tuple[Chunk, float]]:
         """BM25 over chunk tokens; higher score is better. `doc_ids` restricts the search.
 
-        FTS5 ranks first and only the top rows are joined: joining every match before sorting costs
-        seconds on a million chunks. A restriction to documents filters the ranked rows, fetching
-        deeper until `k` survive (the documents were picked for the query, so their chunks rank high).
-        Never `rowid IN (...)` inside the MATCH query: FTS5 evaluates the match once per listed rowid,
-        ~0.5 ms each."""
+        Unrestricted, FTS5 ranks first and only the top rows are joined: joining every match before
+        sorting costs seconds on a million chunks. Restricted to documents, the matches are joined with
+        their chunk rows and filtered by document before ranking (benchmarks/README.md, scale): a
+        `rowid IN (...)` inside the MATCH query makes FTS5 re-run the match per listed rowid (350 ms for
+        ~700 rowids of a 1,200-chunk collection), and filtering FTS5's global ranking goes deep when
+        the documents' chunks rank low."""
         match = _fts_query(query)
         if not match or k <= 0 or (doc_ids is not None and not doc_ids):
             return []
         table = f"lex_{info.key}"
         con = self._con()
-        wanted = set(doc_ids) if doc_ids is not None else None
-        depth = k if wanted is None else k * 8
+        if doc_ids is not None:
+            marks = ",".join("?" * len(doc_ids))
+            ranked = con.execute(
+                f"SELECT l.rowid, l.rank FROM {table} l JOIN chunks c ON c.rowid = l.rowid "
+                f"WHERE {table} MATCH ? AND c.collection = ? AND c.doc_id IN ({marks}) "
+                "ORDER BY l.rank LIMIT ?",
+                (match, info.name, *doc_ids, k * 4),
+            ).fetchall()
+            return self._ranked_chunks(info, ranked, set(doc_ids), k)
+        depth = k
         while True:
             ranked = con.execute(
                 f"SELECT rowid, rank FROM {table} WHERE {table} MATCH ? ORDER BY rank LIMIT ?", (match, depth)
             ).fetchall()
-            found = self._ranked_chunks(info, ranked, wanted, k)
+            found = self._ranked_chunks(info, ranked, None, k)
             if len(found) >= k or len(ranked) < depth:
                 return found
             depth *= 4
