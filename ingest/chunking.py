@@ -17,7 +17,7 @@ are mostly CJK (measured best: 128 tokens on English sets, 256 on Chinese ones).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -113,6 +113,21 @@ class _Piece:
     tokens: int
 
 
+_CUT_SEGMENT_CHARS = 100_000
+
+
+def text_segments(text: str, limit: int) -> Iterator[tuple[int, str]]:
+    """`text` in pieces of at most `limit` characters, each with its offset, cut after a space where
+    there is one in the second half of the piece."""
+    start = 0
+    while len(text) - start > limit:
+        cut = text.rfind(" ", start + limit // 2, start + limit)
+        end = cut + 1 if cut >= 0 else start + limit
+        yield start, text[start:end]
+        start = end
+    yield start, text[start:]
+
+
 class Chunker:
     def __init__(
         self,
@@ -191,13 +206,17 @@ class Chunker:
         return tail
 
     def _cut(self, text: str, piece: _Piece, size: _Size) -> list[tuple[int, int, int]]:
-        spans = self.counter.token_spans(text[piece.start : piece.end])
+        """A sentence longer than a chunk, cut into token windows; a segment at a time, so that a file
+        with no sentence breaks at all does not hold every token's span at once."""
         out = []
-        for first in range(0, len(spans), size.chunk - size.overlap):
-            window = spans[first : first + size.chunk]
-            out.append((piece.start + window[0][0], piece.start + window[-1][1], len(window)))
-            if first + size.chunk >= len(spans):
-                break
+        for offset, segment in text_segments(text[piece.start : piece.end], _CUT_SEGMENT_CHARS):
+            spans = self.counter.token_spans(segment)
+            base = piece.start + offset
+            for first in range(0, len(spans), size.chunk - size.overlap):
+                window = spans[first : first + size.chunk]
+                out.append((base + window[0][0], base + window[-1][1], len(window)))
+                if first + size.chunk >= len(spans):
+                    break
         return out
 
     def _merge_small(self, text: str, drafts: list[ChunkDraft]) -> list[ChunkDraft]:

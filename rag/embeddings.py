@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from ingest.chunking import text_segments
 from rag import bundled
 from rag.errors import BackendUnavailable, ModelNotFound
 from vectorstore.lexical_tokens import CJK_DOMINANT, cjk_share, has_cjk
@@ -46,9 +47,17 @@ class Embedder(Protocol):
 
     def token_lengths(self, texts: Sequence[str]) -> list[int]: ...
 
+    def _long_length(self, text: str) -> int:
+        segments = text_segments(text, _SEGMENT_CHARS)
+        return sum(len(self._tokenize(segment)["input_ids"]) for _, segment in segments)
+
     def token_spans(self, text: str) -> list[tuple[int, int]]: ...
 
     def coverage(self, text: str) -> float: ...
+
+
+_COUNT_BATCH = 2048
+_SEGMENT_CHARS = 20_000
 
 
 class SentenceTransformerEmbedder(Embeddings):
@@ -172,14 +181,28 @@ class SentenceTransformerEmbedder(Embeddings):
             return tokenizer(texts, add_special_tokens=False, **options)
 
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        return [len(ids) for ids in self._tokenize(list(texts))["input_ids"]]
+        # Bounded memory: the tokenizer's encodings take ~100x the text's size, so texts are counted in
+        # batches and a very long text (a file without sentence breaks) in segments.
+        lengths: list[int] = []
+        for first in range(0, len(texts), _COUNT_BATCH):
+            batch = texts[first : first + _COUNT_BATCH]
+            if any(len(t) > _SEGMENT_CHARS for t in batch):
+                lengths.extend(self._long_length(t) for t in batch)
+            else:
+                lengths.extend(len(ids) for ids in self._tokenize(list(batch))["input_ids"])
+        return lengths
+
+    def _long_length(self, text: str) -> int:
+        segments = text_segments(text, _SEGMENT_CHARS)
+        return sum(len(self._tokenize(segment)["input_ids"]) for _, segment in segments)
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         """Character span of each token of `text`, without special tokens."""
-        encoded = self._tokenize(text, return_offsets_mapping=True)
-        return [(int(a), int(b)) for a, b in encoded["offset_mapping"]]
+        spans: list[tuple[int, int]] = []
+        for offset, segment in text_segments(text, _SEGMENT_CHARS):
+            encoded = self._tokenize(segment, return_offsets_mapping=True)
+            spans.extend((offset + int(a), offset + int(b)) for a, b in encoded["offset_mapping"])
+        return spans
 
     def coverage(self, text: str) -> float:
         """How well the model can read `text`: the share of its tokens the model knows (not the unknown

@@ -237,6 +237,26 @@ def test_a_sentence_longer_than_a_chunk_is_cut(embedder) -> None:
     assert zh[0].start == 0 and zh[-1].end == len(long_zh)
 
 
+def test_a_file_without_sentence_breaks_is_counted_and_cut_in_segments(embedder) -> None:
+    # 700,000 characters in one "sentence": longer than the tokenizer's segment (20,000) and the
+    # cutter's (100,000), so both work piecewise; the chunks still tile the text
+    text = " ".join(f"w{i % 997}x{i}" for i in range(70_000))
+    assert len(text) > 600_000
+    whole = embedder.token_lengths([text])[0]
+    spans = embedder.token_spans(text)
+    assert len(spans) == whole
+    assert all(a < b <= c for (a, b), (c, _) in itertools.pairwise(spans))
+    assert spans[0][0] == 0 and spans[-1][1] == len(text)
+    doc = make_doc(Section(text))
+    drafts = Chunker(embedder, chunk_tokens=128, overlap_tokens=24, min_chunk_tokens=24).split(doc)
+    check_spans(doc, drafts)
+    assert drafts[0].start == 0 and drafts[-1].end == len(text)
+    assert all(d.tokens <= 128 for d in drafts)
+    for a, b in itertools.pairwise(drafts):
+        assert b.start <= a.end or not text[a.end : b.start].strip()  # no text is lost between chunks
+    assert sum(d.tokens for d in drafts) >= whole
+
+
 def test_edge_cases(embedder) -> None:
     assert Chunker(embedder).split(make_doc()) == []
     one = Chunker(embedder).split(make_doc(Section("Just one line")))

@@ -9,8 +9,8 @@ names), and the server stays up (`/healthz` after every request, the same proces
 
 The server runs with RAG_INGEST__MAX_FILE_MB=20 and RAG_API__MAX_UPLOAD_MB=60, so the 50 MB text file is
 accepted as an upload and then skipped with its reason. With the default per-file limit (200 MB) it would
-be ingested: its ~184,000 chunks take ~50 s and ~5 GB of memory to cut and hours to embed on a CPU (see
-docs/robustness.md).
+be ingested: its ~184,000 chunks take ~40 s and ~330 MB of memory to cut and an hour to embed on a CPU
+(see docs/robustness.md).
 """
 
 from __future__ import annotations
