@@ -434,19 +434,19 @@ class Catalog:
                 "ORDER BY l.rank LIMIT ?",
                 (match, info.name, *doc_ids, k * 4),
             ).fetchall()
-            return self._ranked_chunks(info, ranked, set(doc_ids), k)
+            return self._ranked_chunks(info, ranked, k)
         depth = k
         while True:
             ranked = con.execute(
                 f"SELECT rowid, rank FROM {table} WHERE {table} MATCH ? ORDER BY rank LIMIT ?", (match, depth)
             ).fetchall()
-            found = self._ranked_chunks(info, ranked, None, k)
+            found = self._ranked_chunks(info, ranked, k)
             if len(found) >= k or len(ranked) < depth:
                 return found
             depth *= 4
 
     def _ranked_chunks(
-        self, info: CollectionInfo, ranked: list[sqlite3.Row], wanted: set[str] | None, k: int
+        self, info: CollectionInfo, ranked: list[sqlite3.Row], k: int
     ) -> list[tuple[Chunk, float]]:
         if not ranked:
             return []
@@ -461,9 +461,7 @@ class Catalog:
             )
             .fetchall()
         )
-        hits = [
-            (_chunk(info.name, r), -rank[r["rowid"]]) for r in rows if wanted is None or r["doc_id"] in wanted
-        ]
+        hits = [(_chunk(info.name, r), -rank[r["rowid"]]) for r in rows]
         hits.sort(key=lambda h: h[1], reverse=True)
         return hits[:k]
 
