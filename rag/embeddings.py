@@ -47,10 +47,6 @@ class Embedder(Protocol):
 
     def token_lengths(self, texts: Sequence[str]) -> list[int]: ...
 
-    def _long_length(self, text: str) -> int:
-        segments = text_segments(text, _SEGMENT_CHARS)
-        return sum(len(self._tokenize(segment)["input_ids"]) for _, segment in segments)
-
     def token_spans(self, text: str) -> list[tuple[int, int]]: ...
 
     def coverage(self, text: str) -> float: ...

@@ -141,6 +141,15 @@ class RetrievalSettings(BaseModel):
         0.0, ge=0, description="fusion weight of the summary level's document ranking (0 = only widen recall)"
     )
     top_k: int = Field(5, ge=1, description="evidence passages handed to the LLM")
+    multi_query: int = Field(
+        0, ge=0, le=8, description="other phrasings of the question the LLM writes and searches too (0 = off)"
+    )
+    hyde: bool = Field(
+        False, description="also search with a passage the LLM writes to answer the question (HyDE, dense)"
+    )
+    expansion_weight: float = Field(
+        0.5, ge=0, description="fusion weight of each multi-query and HyDE ranking (the question's is 1)"
+    )
 
 
 class RerankSettings(BaseModel):

@@ -121,6 +121,10 @@ class QueryResponse(BaseModel):
         None, description="share of answer sentences supported by the sources they cite (lexical support)"
     )
     rewritten_query: str = ""
+    expanded_queries: list[str] = Field(
+        default_factory=list, description="other phrasings searched too (retrieval.multi_query)"
+    )
+    hypothetical_answer: str = Field("", description="the LLM's guess searched too (retrieval.hyde)")
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per stage and total")
     usage: dict[str, int] = Field(default_factory=dict, description="prompt_tokens, completion_tokens")
     collection: str = ""

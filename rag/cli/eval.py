@@ -60,8 +60,8 @@ def eval_command(
     ablate: Annotated[
         list[str] | None,
         typer.Option(
-            help="also run with this stage off (repeatable): rewrite, summaries, lexical, dense, "
-            "rerank, compression"
+            help="also run with this stage off (repeatable): rewrite, expand, summaries, lexical, "
+            "dense, links, rerank, compression"
         ),
     ] = None,
     retrieval_only: Annotated[

@@ -1,4 +1,4 @@
-"""The query pipeline: rewrite -> retrieve (two-level, hybrid) -> rerank -> compress -> answer.
+"""The query pipeline: rewrite -> (expand) -> retrieve (two-level, hybrid) -> rerank -> compress -> answer.
 
 Each stage is timed and its failure is reported with the stage's name. `run` returns the response of
 `POST /v1/query`; `stream` yields text deltas and then the same response.
@@ -20,6 +20,7 @@ from rag.llm.base import LLM, CancelToken, GenerationOptions
 from rag.query.answer import REFUSAL, Answerer, language
 from rag.query.compress import ContextCompressor, Passage
 from rag.query.evidence import EvidenceStrength
+from rag.query.expand import NO_EXPANSION, Expansion, QueryExpander
 from rag.query.request import QueryRequest
 from rag.query.rerank import Reranker
 from rag.query.retrieve import HybridRetriever
@@ -47,6 +48,7 @@ class Final:
 class _Prepared:
     request: QueryRequest
     query: str
+    expansion: Expansion
     passages: list[Passage]
     evidence: EvidenceStrength | None
     timings: dict[str, float] = field(default_factory=dict)
@@ -100,6 +102,7 @@ class QueryPipeline:
         self.compressor = compressor
         self._llm = llm
         self.rewriter = QueryRewriter(llm)
+        self.expander = QueryExpander(llm, settings.retrieval)
 
     def run(self, request: QueryRequest, cancel: CancelToken | None = None) -> QueryResponse:
         final: QueryResponse | None = None
@@ -115,6 +118,8 @@ class QueryPipeline:
         timings = prepared.timings
         response = QueryResponse(
             rewritten_query=prepared.query,
+            expanded_queries=list(prepared.expansion.queries),
+            hypothetical_answer=prepared.expansion.hypothetical,
             collection=request.collection,
             context=_evidence(prepared.passages),
         )
@@ -197,8 +202,12 @@ class QueryPipeline:
         if request.history and "rewrite" not in request.disabled:
             with _stage("rewrite", timings):
                 query = self.rewriter.rewrite(question, request.history)
+        expansion = NO_EXPANSION
+        if self.expander.enabled and "expand" not in request.disabled:
+            with _stage("expand", timings):
+                expansion = self.expander.expand(query)
         with _stage("retrieve", timings):
-            retrieval = self.retriever.retrieve(info, query, request.filters, request.disabled)
+            retrieval = self.retriever.retrieve(info, query, request.filters, request.disabled, expansion)
         top_k = request.top_k or self.settings.retrieval.top_k
         with _stage("rerank", timings):
             candidates = retrieval.chunks[: self.settings.retrieval.rerank_candidates]
@@ -215,7 +224,7 @@ class QueryPipeline:
                 trim="compression" not in request.disabled,
             )
             evidence = EvidenceStrength.measure(terms, passages, stats, retrieval.dense_weight)
-        return _Prepared(request, query, passages, evidence, timings)
+        return _Prepared(request, query, expansion, passages, evidence, timings)
 
 
 def _rounded(timings: dict[str, float]) -> dict[str, float]:

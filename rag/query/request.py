@@ -7,8 +7,17 @@ from typing import Literal
 
 from rag.llm.base import ChatMessage
 
-Stage = Literal["rewrite", "summaries", "lexical", "dense", "links", "rerank", "compression"]
-STAGES: tuple[Stage, ...] = ("rewrite", "summaries", "lexical", "dense", "links", "rerank", "compression")
+Stage = Literal["rewrite", "expand", "summaries", "lexical", "dense", "links", "rerank", "compression"]
+STAGES: tuple[Stage, ...] = (
+    "rewrite",
+    "expand",
+    "summaries",
+    "lexical",
+    "dense",
+    "links",
+    "rerank",
+    "compression",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.embeddings import Embedder
+from rag.query.expand import NO_EXPANSION, Expansion
 from rag.query.fusion import weighted_rrf
 from rag.query.request import Filters, Stage
 from rag.settings import RetrievalSettings
@@ -53,7 +54,12 @@ class HybridRetriever:
         )
 
     def retrieve(
-        self, info: CollectionInfo, query: str, filters: Filters, disabled: frozenset[Stage] = frozenset()
+        self,
+        info: CollectionInfo,
+        query: str,
+        filters: Filters,
+        disabled: frozenset[Stage] = frozenset(),
+        expansion: Expansion = NO_EXPANSION,
     ) -> Retrieval:
         allowed = self.allowed_documents(info, filters)
         k = self.settings.candidates
@@ -87,20 +93,50 @@ class HybridRetriever:
             candidates = {h.chunk.id: h for h in dense_hits + lexical_hits if h.chunk.doc_id in doc_rank}
             by_doc = sorted(candidates.values(), key=lambda h: doc_rank[h.chunk.doc_id])
             rankings.append((by_doc, self.settings.document_weight))
-        fused = weighted_rrf(rankings, key=lambda h: h.chunk.id)
+        # the expansions' scores measure LLM-written text, not the question: they rank but do not
+        # count as evidence (components)
+        expanded = self._expanded(info, expansion, scopes, use_dense, use_lexical)
+        fused = weighted_rrf(rankings + expanded, key=lambda h: h.chunk.id)
         if fused and self.settings.link_weight > 0 and "links" not in disabled:
             linked = self._linked(
                 info, query, [h for h, _ in fused[: self.settings.link_sources]], allowed, use_lexical, vector
             )
             if linked:
                 rankings.append((linked, self.settings.link_weight))
-                fused = weighted_rrf(rankings, key=lambda h: h.chunk.id)
+                fused = weighted_rrf(rankings + expanded, key=lambda h: h.chunk.id)
         components = _component_scores(rankings)
         results = [
-            ScoredChunk(hit.chunk, score, {**components[hit.chunk.id], "fused": score})
+            ScoredChunk(hit.chunk, score, {**components.get(hit.chunk.id, {}), "fused": score})
             for hit, score in fused
         ]
         return Retrieval(results, documents, dense_weight)
+
+    def _expanded(
+        self,
+        info: CollectionInfo,
+        expansion: Expansion,
+        scopes: list[list[str] | None],
+        use_dense: bool,
+        use_lexical: bool,
+    ) -> list[tuple[Sequence[ScoredChunk], float]]:
+        """One ranking per other phrasing (dense and BM25) and one for the hypothetical answer (dense:
+        its words are guesses, its meaning is the point), each at the expansion weight."""
+        k = self.settings.candidates
+        weight = self.settings.expansion_weight
+        rankings: list[tuple[Sequence[ScoredChunk], float]] = []
+        texts = [(q, True) for q in expansion.queries]
+        if expansion.hypothetical:
+            texts.append((expansion.hypothetical, False))
+        for text, is_query in texts:
+            dense_weight = self.embedder.coverage(text) ** 2 if use_dense else 0.0
+            if dense_weight > 0:
+                vector = self.embedder.embed_array([text], query=is_query)[0]
+                hits = [h for scope in scopes for h in self.index.search_chunks(info, vector, k, scope)]
+                rankings.append((_by_score(hits, "dense"), weight * dense_weight))
+            if is_query and use_lexical:
+                hits = [h for scope in scopes for h in self.index.lexical_chunks(info, text, k, scope)]
+                rankings.append((_by_score(hits, "lexical"), weight))
+        return rankings
 
     def _linked(
         self,

@@ -43,16 +43,16 @@ class QueryRewriter:
         messages = [ChatMessage("system", INSTRUCTION[lang]), ChatMessage("user", prompt)]
         text = self._llm().generate(messages, self.options).text.strip().splitlines()
         rewritten = text[0].strip().strip('"“”') if text else ""
-        if self._plausible(rewritten, question):
+        if on_topic(rewritten, question, max_chars=4 * len(question) + 200):
             return rewritten
         last_user = next((m.content for m in reversed(turns) if m.role == "user"), "")
         return f"{last_user} {question}".strip()
 
-    @staticmethod
-    def _plausible(rewritten: str, question: str) -> bool:
-        """A rewrite is used only if it reads as a question about the same thing: not empty or rambling,
-        no citation markers (an echoed answer), and sharing a content word with the question."""
-        if len(rewritten) < 3 or len(rewritten) > 4 * len(question) + 200 or MARKER.search(rewritten):
-            return False
-        asked = {t[:5] for t in set(lexical_tokens(question, query=True)) - QUESTION_WORDS}
-        return not asked or bool(asked & {t[:5] for t in lexical_tokens(rewritten)})
+
+def on_topic(text: str, question: str, *, max_chars: int) -> bool:
+    """Whether LLM output reads as being about the question: not empty or rambling, no citation
+    markers (an echoed answer), and sharing a content word with the question."""
+    if len(text) < 3 or len(text) > max_chars or MARKER.search(text):
+        return False
+    asked = {t[:5] for t in set(lexical_tokens(question, query=True)) - QUESTION_WORDS}
+    return not asked or bool(asked & {t[:5] for t in lexical_tokens(text)})
