@@ -173,6 +173,12 @@ class AnswerSettings(BaseModel):
         ge=32,
         description="token budget for the evidence in the prompt (trimmed further to fit the model)",
     )
+    cjk_context_tokens: int = Field(
+        360,
+        ge=32,
+        description="the evidence budget when the evidence is mostly Chinese/Japanese: the embedder "
+        "counts about one token per character, so the same content takes about twice the tokens",
+    )
     sentences_by_rank: list[int] = Field(
         [3, 2, 1],
         min_length=1,

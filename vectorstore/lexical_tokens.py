@@ -15,6 +15,7 @@ import re
 import threading
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff]")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff]{2,}")
 _WORD = re.compile(r"\w+")
 _STOPWORDS = frozenset(
     "的 了 是 在 和 与 及 或 也 都 就 而 被 把 之 其 这 那 个 为 于 以 对 从 中 上 下 着 过 吗 呢 吧 啊 "
@@ -70,3 +71,19 @@ def lexical_tokens(text: str, *, query: bool = False) -> list[str]:
     else:
         tokens = _WORD.findall(text.lower())
     return [t for t in tokens if t not in _STOPWORDS]
+
+
+def match_terms(text: str, *, query: bool = False) -> set[str]:
+    """Terms for matching a question against sentences (reranking, compression): the lexical tokens
+    plus the character bigrams of Chinese/Japanese text, so that words jieba segments differently in
+    the question and in a sentence (特大都市区 / 特大都市) still share their characters. A question's
+    terms leave out question words, and its bigrams stay within its words (多少个特大 yields no 个特)."""
+    tokens = set(lexical_tokens(text, query=query))
+    if not has_cjk(text):
+        return tokens - QUESTION_WORDS if query else tokens
+    if query:
+        tokens -= QUESTION_WORDS
+        runs = [t for t in tokens if _CJK_RUN.fullmatch(t)]
+    else:
+        runs = _CJK_RUN.findall(text)
+    return tokens | {run[i : i + 2] for run in runs for i in range(len(run) - 1)}

@@ -14,13 +14,14 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ingest.chunking import TokenCounter, sentence_spans
 from rag.types import ScoredChunk
-from vectorstore.lexical_tokens import QUESTION_WORDS, lexical_tokens
+from vectorstore.lexical_tokens import match_terms
 
 
 @dataclass(slots=True)
@@ -89,6 +90,26 @@ def _extend(p: Passage, text: str, start: int, end: int) -> None:
         overlap = max(0, end - p.start)
         p.text = text + ("" if overlap else "\n") + p.text[overlap:]
         p.start = start
+
+
+# A sentence opening with a reference back ("These devices ...", "该法令...") needs the sentence before it.
+_ANAPHOR = re.compile(
+    r"^\W*(?:(?:this|these|that|those|it|its|they|their|them|he|his|him|she|her|such)\b"
+    r"|(?:这|那|该|此|其(?!他|中|实)|他|她|它|上述|前者|后者))",
+    re.IGNORECASE,
+)
+
+
+def _with_antecedents(sentences: Sequence[str], core: int, extras: list[int]) -> list[int]:
+    """The extra sentences, each kept sentence that refers back preceded by the sentence it refers to."""
+    kept = [core, *extras]
+    out: list[int] = []
+    for i in kept:
+        if i > 0 and i - 1 not in kept and i - 1 not in out and _ANAPHOR.match(sentences[i]):
+            out.append(i - 1)
+        if i != core:
+            out.append(i)
+    return out
 
 
 def _excerpt(sentences: Sequence[str], indexes: Sequence[int]) -> str:
@@ -165,9 +186,9 @@ class ContextCompressor:
         return [t.passage for t in chosen]
 
     def _cores(self, question: str, passages: list[Passage]) -> list[_Trimmed]:
-        query = set(lexical_tokens(question, query=True)) - QUESTION_WORDS
+        query = match_terms(question, query=True)
         split = [[p.text[a:b] for a, b in sentence_spans(p.text)] or [p.text] for p in passages]
-        tokens = [[set(lexical_tokens(s)) & query for s in sentences] for sentences in split]
+        tokens = [[match_terms(s) & query for s in sentences] for sentences in split]
         df = Counter(t for per in tokens for toks in per for t in toks)
         n = sum(len(per) for per in tokens) or 1
         weight = {t: math.log(1 + n / (1 + df[t])) for t in query}
@@ -178,7 +199,9 @@ class ContextCompressor:
             score = [sum(weight[t] for t in toks[i]) for i in range(len(sentences))]
             best = sorted(range(len(sentences)), key=lambda i: (-score[i], i))
             core = best[0]
-            extras = [i for i in best[1 : self._sentences(rank)] if score[i] > 0]
+            extras = _with_antecedents(
+                sentences, core, [i for i in best[1 : self._sentences(rank)] if score[i] > 0]
+            )
             own = lengths[offset : offset + len(sentences)]
             items.append(_Trimmed(p, sentences, own, {core, *extras}, core, extras))
             offset += len(sentences)

@@ -27,9 +27,10 @@ from rag.query.retrieve import HybridRetriever
 from rag.query.rewrite import QueryRewriter
 from rag.query.terms import QueryTerms
 from rag.settings import Settings
-from rag.types import Citation, Evidence, QueryResponse
+from rag.types import Citation, Evidence, QueryResponse, ScoredChunk
 from vectorstore.catalog import TermStats
 from vectorstore.index import TwoLevelIndex
+from vectorstore.lexical_tokens import CJK_DOMINANT, cjk_share
 
 MAX_QUESTION_CHARS = 4000
 
@@ -220,11 +221,17 @@ class QueryPipeline:
                 query,
                 candidates,
                 top_k=top_k,
-                budget_tokens=self.settings.answer.context_tokens,
+                budget_tokens=self._budget(candidates[:top_k]),
                 trim="compression" not in request.disabled,
             )
             evidence = EvidenceStrength.measure(terms, passages, stats, retrieval.dense_weight)
         return _Prepared(request, query, expansion, passages, evidence, timings)
+
+    def _budget(self, candidates: list[ScoredChunk]) -> int:
+        """The evidence budget in embedder tokens, larger for Chinese/Japanese evidence (as chunks are)."""
+        text = "".join(c.chunk.text[:400] for c in candidates)
+        cjk = cjk_share(text, window=len(text)) >= CJK_DOMINANT
+        return self.settings.answer.cjk_context_tokens if cjk else self.settings.answer.context_tokens
 
 
 def _rounded(timings: dict[str, float]) -> dict[str, float]:

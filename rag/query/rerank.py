@@ -23,7 +23,7 @@ from rag.errors import BackendUnavailable, ModelNotFound
 from rag.query.fusion import weighted_rrf
 from rag.settings import RerankSettings
 from rag.types import ScoredChunk
-from vectorstore.lexical_tokens import QUESTION_WORDS, lexical_tokens
+from vectorstore.lexical_tokens import match_terms
 
 
 class Reranker(Protocol):
@@ -105,7 +105,7 @@ class ProximityReranker:
         self.weight = weight
 
     def rerank(self, query: str, hits: Sequence[ScoredChunk], top_n: int) -> list[ScoredChunk]:
-        terms = set(lexical_tokens(query, query=True)) - QUESTION_WORDS
+        terms = match_terms(query, query=True)
         if not hits or not terms:
             return list(hits[:top_n])
         windows = [_windows(h.chunk.text) for h in hits]
@@ -123,7 +123,7 @@ class ProximityReranker:
 
 
 def _windows(text: str) -> list[set[str]]:
-    sentences = [set(lexical_tokens(text[a:b])) for a, b in sentence_spans(text)]
+    sentences = [match_terms(text[a:b]) for a, b in sentence_spans(text)]
     if len(sentences) < 2:
         return sentences
     return [a | b for a, b in itertools.pairwise(sentences)]

@@ -231,3 +231,48 @@ def test_chinese_passages_fit_the_budget_and_keep_the_answer(embedder: SentenceT
     assert sum(embedder.token_lengths([p.text for p in passages])) <= 40
     assert passages[0].doc_id == "travel"
     assert "国内出差住宿费每晚不超过六百元。" in passages[0].text
+
+
+@pytest.mark.parametrize(
+    ("antecedent", "core", "after", "question"),
+    [
+        (
+            "Hyperbaric medicine uses special oxygen chambers.",
+            "These devices also treat carbon monoxide poisoning in divers.",
+            "Divers wait.",
+            "What device treats carbon monoxide poisoning in divers?",
+        ),
+        (
+            "高压氧疗法使用特殊的氧气室来提高氧分压。",
+            "这些设备也被用来治疗一氧化碳中毒。",
+            "病人需等待。",
+            "什么设备用于治疗一氧化碳中毒？",
+        ),
+    ],
+)
+def test_a_sentence_that_refers_back_keeps_the_sentence_it_refers_to(
+    embedder: SentenceTransformerEmbedder, antecedent: str, core: str, after: str, question: str
+) -> None:
+    # Widening alone would add the sentence after the core first and then run out of budget.
+    gap = " " if core.isascii() else ""
+    text = gap.join([antecedent, core, after])
+    compressor = ContextCompressor(embedder, sentences_by_rank=(1,))
+    budget = tokens(embedder, antecedent) + tokens(embedder, core) + 1
+    assert tokens(embedder, after) < tokens(embedder, antecedent)
+    (passage,) = compressor.compress(question, scored(make_chunk("med", text)), top_k=1, budget_tokens=budget)
+    assert antecedent in passage.text and core in passage.text and after not in passage.text
+
+
+def test_chinese_words_segmented_differently_still_match_on_their_characters(
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    answer = "该地区拥有两个人口超过五百万的大都市。"
+    text = "南加州地区气候温和。" + answer  # jieba: 都市区 in the question, 大都市 / 都市 in the answer
+    compressor = ContextCompressor(embedder, sentences_by_rank=(1,))
+    (passage,) = compressor.compress(
+        "这个地区有几个都市区？",
+        scored(make_chunk("socal", text)),
+        top_k=1,
+        budget_tokens=tokens(embedder, answer),
+    )
+    assert passage.text == answer

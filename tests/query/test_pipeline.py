@@ -246,3 +246,16 @@ def test_every_context_item_holds_text_of_its_own_page_only(e2e: Components, pdf
             if first_sentence in item.text and item.page != page:
                 wrong.append((item.id, item.page, page, first_sentence))
     assert not wrong, wrong
+
+
+def test_chinese_evidence_gets_the_larger_token_budget(
+    e2e: Components, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(e2e.settings.answer, "context_tokens", 40)
+    monkeypatch.setattr(e2e.settings.answer, "cjk_context_tokens", 400)
+
+    def context_tokens(question: str) -> int:
+        response = ask(e2e, question, retrieval_only=True)
+        return sum(e2e.embedder.token_lengths([e.text for e in response.context]))
+
+    assert context_tokens(QUESTION) <= 40 < context_tokens("国内出差的住宿标准是多少？") <= 400

@@ -1,0 +1,27 @@
+"""Tokens for BM25 and for matching questions against sentences, English and Chinese."""
+
+from __future__ import annotations
+
+from vectorstore.lexical_tokens import lexical_tokens, match_terms
+
+
+def test_english_tokens_are_lower_cased_words_without_function_words() -> None:
+    assert lexical_tokens("The NR-7 runs for 11 hours.") == ["nr", "7", "runs", "11", "hours"]
+
+
+def test_chinese_documents_are_segmented_in_search_mode_and_questions_in_precise_mode() -> None:
+    assert {"内陆", "地区", "内陆地区"} <= set(lexical_tokens("内陆地区"))
+    assert "内陆" not in lexical_tokens("内陆地区", query=True)
+
+
+def test_match_terms_of_a_question_drop_question_words() -> None:
+    assert match_terms("How many sacks did Jared Allen have?", query=True) == {"sacks", "jared", "allen"}
+    terms = match_terms("有多少个特大都市区？", query=True)
+    assert not terms & {"多少", "个特", "少个"}  # question words, bigrams across words
+    assert {"都市", "特大"} <= terms
+
+
+def test_chinese_sentences_share_character_bigrams_with_differently_segmented_questions() -> None:
+    question = match_terms("有多少个特大都市区？", query=True)
+    assert {"特大", "都市"} <= match_terms("该地区拥有两个特大都市。") & question
+    assert not match_terms("南加州气候温和。") & question
