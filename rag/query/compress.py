@@ -93,9 +93,11 @@ def _extend(p: Passage, text: str, start: int, end: int) -> None:
 
 
 # A sentence opening with a reference back ("These devices ...", "该法令...") needs the sentence before it.
+# Pronouns at the start, plural demonstratives anywhere ("... treated using these devices").
 _ANAPHOR = re.compile(
     r"^\W*(?:(?:this|these|that|those|it|its|they|their|them|he|his|him|she|her|such)\b"
-    r"|(?:这|那|该|此|其(?!他|中|实)|他|她|它|上述|前者|后者))",
+    r"|(?:这|那|该|此|其(?!他|中|实)|他|她|它|上述|前者|后者))"
+    r"|\b(?:these|those|such)\s+\w|这些|那些|上述|(?<![应活])该",
     re.IGNORECASE,
 )
 
@@ -105,7 +107,7 @@ def _with_antecedents(sentences: Sequence[str], core: int, extras: list[int]) ->
     kept = [core, *extras]
     out: list[int] = []
     for i in kept:
-        if i > 0 and i - 1 not in kept and i - 1 not in out and _ANAPHOR.match(sentences[i]):
+        if i > 0 and i - 1 not in kept and i - 1 not in out and _ANAPHOR.search(sentences[i]):
             out.append(i - 1)
         if i != core:
             out.append(i)
@@ -208,8 +210,14 @@ class ContextCompressor:
         return items
 
     def _widen(self, items: list[_Trimmed], room: int) -> None:
-        """Add neighbouring sentences around the cores in rounds: one sentence on each side of every
-        passage (best passage first), then the next ones, until the budget is spent."""
+        """Add sentences in rounds, best passage first: each one left out between two kept sentences
+        (the text then reads on), then the neighbours around the cores, one on each side of every
+        passage before the next ones, until the budget is spent."""
+        for t in items:
+            for i in sorted(t.keep):
+                if i + 1 not in t.keep and i + 2 in t.keep and t.lengths[i + 1] <= room:
+                    t.keep.add(i + 1)
+                    room -= t.lengths[i + 1]
         longest = max((len(t.sentences) for t in items), default=0)
         for distance in range(1, longest):
             for t in items:

@@ -243,6 +243,12 @@ def test_chinese_passages_fit_the_budget_and_keep_the_answer(embedder: SentenceT
             "What device treats carbon monoxide poisoning in divers?",
         ),
         (
+            "Hyperbaric medicine uses special oxygen chambers.",
+            "Carbon monoxide poisoning in divers is treated using these devices.",
+            "Divers wait.",
+            "What device treats carbon monoxide poisoning in divers?",
+        ),
+        (
             "高压氧疗法使用特殊的氧气室来提高氧分压。",
             "这些设备也被用来治疗一氧化碳中毒。",
             "病人需等待。",
@@ -276,3 +282,23 @@ def test_chinese_words_segmented_differently_still_match_on_their_characters(
         budget_tokens=tokens(embedder, answer),
     )
     assert passage.text == answer
+
+
+def test_a_sentence_between_two_kept_ones_comes_before_the_neighbours(
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    extra = "The titanium sprockets are made in Porto."
+    gap = "Quality control happens on site."
+    core = "The Porto supplier ships titanium sprockets every Monday."
+    after = "Trucks wait."
+    text = " ".join(["The plant has a canteen.", extra, gap, core, after])
+    compressor = ContextCompressor(embedder, sentences_by_rank=(2,))
+    assert tokens(embedder, after) <= tokens(embedder, gap)
+    budget = sum(tokens(embedder, s) for s in (extra, gap, core)) + 1
+    (passage,) = compressor.compress(
+        "When does the Porto supplier ship titanium sprockets?",
+        scored(make_chunk("plant", text)),
+        top_k=1,
+        budget_tokens=budget,
+    )
+    assert passage.text == " ".join([extra, gap, core])
