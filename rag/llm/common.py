@@ -1,7 +1,7 @@
 """What every backend shares: option defaults, the context-overflow check, stop sequences, the timeout,
 cancellation and the one-generation-at-a-time lock for in-process models.
 
-A backend subclasses `BaseLLM` and implements `context_window`, `count_tokens`, `_chunks` and `status`.
+A backend subclasses `BaseLLM` and implements `_model_window`, `count_tokens`, `_chunks` and `status`.
 `generate` and `stream` are defined here once, so the checks run the same way for every backend.
 """
 
@@ -134,8 +134,13 @@ class BaseLLM(ABC):
         self._lock = threading.Lock()
 
     @property
+    def context_window(self) -> int:
+        """The configured window (RAG_LLM__CONTEXT_WINDOW), else the model's own."""
+        return self.settings.context_window or self._model_window()
+
     @abstractmethod
-    def context_window(self) -> int: ...
+    def _model_window(self) -> int:
+        """The model's context window in tokens (may load metadata or ask the server)."""
 
     @abstractmethod
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int: ...

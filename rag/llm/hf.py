@@ -149,10 +149,7 @@ class TransformersLLM(BaseLLM):
     def warm_up(self) -> None:
         self._load()
 
-    @property
-    def context_window(self) -> int:
-        if self.settings.context_window:
-            return self.settings.context_window
+    def _model_window(self) -> int:
         if self.model is not None:
             return int(getattr(self.model.config, "max_position_embeddings", 0) or FALLBACK_WINDOW)
         return self._configured_window() or FALLBACK_WINDOW

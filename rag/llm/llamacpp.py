@@ -61,10 +61,7 @@ class LlamaCppLLM(BaseLLM):
             self._meta = read_metadata(self.path)
         return self._meta
 
-    @property
-    def context_window(self) -> int:
-        if self.settings.context_window:
-            return self.settings.context_window
+    def _model_window(self) -> int:
         cap = CPU_CONTEXT_CAP if self.settings.gpu_layers == 0 else GPU_CONTEXT_CAP
         trained = trained_context(self.metadata())
         return min(trained, cap) if trained else cap

@@ -11,8 +11,8 @@ calibrates itself on the `prompt_eval_count` Ollama reports after each call (see
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Generator, Sequence
+from functools import cached_property
 from typing import Any
 
 import httpx
@@ -37,8 +37,6 @@ class OllamaLLM(BaseLLM):
         self.base_url = settings.base_url or DEFAULT_URL
         self.client = ollama.Client(host=self.base_url, timeout=settings.timeout_s)
         self.estimator = TokenEstimator()
-        self._window: int | None = None
-        self._window_lock = threading.Lock()
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -71,14 +69,12 @@ class OllamaLLM(BaseLLM):
     def show(self) -> Any:
         return self._call(self.client.show, self.model_name)
 
-    @property
-    def context_window(self) -> int:
-        if self.settings.context_window:
-            return self.settings.context_window
-        with self._window_lock:
-            if self._window is None:
-                self._window = _window_from_show(self.show())
-            return self._window
+    @cached_property
+    def _served_window(self) -> int:  # not cached when the server cannot be reached
+        return _window_from_show(self.show())
+
+    def _model_window(self) -> int:
+        return self._served_window
 
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         return self.estimator.estimate(messages)

@@ -9,8 +9,8 @@ self-calibrating estimate also used for Ollama (calibrated on the `usage` each a
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Generator, Sequence
+from functools import cached_property
 from typing import Any
 
 import httpx
@@ -44,9 +44,7 @@ class OpenAICompatLLM(BaseLLM):
             base_url=self.base_url, api_key=key, timeout=settings.timeout_s, max_retries=0
         )
         self.estimator = TokenEstimator()
-        self._window: int | None = None
         self._tokenize_ok: bool | None = None
-        self._lock_meta = threading.Lock()
         self._vendor_params = "api.openai.com" not in self.base_url
 
     def _translate(self, exc: Exception) -> Exception:
@@ -88,14 +86,12 @@ class OpenAICompatLLM(BaseLLM):
             hint=f"set RAG_LLM__MODEL to a name listed by GET {self.base_url}/models",
         )
 
-    @property
-    def context_window(self) -> int:
-        if self.settings.context_window:
-            return self.settings.context_window
-        with self._lock_meta:
-            if self._window is None:
-                self._window = _window_from_entry(self._model_entry())
-            return self._window
+    @cached_property
+    def _served_window(self) -> int:  # not cached when the server cannot be reached
+        return _window_from_entry(self._model_entry())
+
+    def _model_window(self) -> int:
+        return self._served_window
 
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         if self._tokenize_ok is not False:

@@ -31,8 +31,7 @@ class ScriptedLLM(BaseLLM):
         self.active = 0
         self.max_active = 0
 
-    @property
-    def context_window(self) -> int:
+    def _model_window(self) -> int:
         return self.window
 
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
