@@ -170,14 +170,17 @@ class RerankSettings(BaseModel):
 class AnswerSettings(BaseModel):
     context_tokens: int = Field(
         180,
-        ge=32,
-        description="token budget for the evidence in the prompt (trimmed further to fit the model)",
+        ge=0,
+        description="token budget for the evidence in the prompt; 0 = derived from the LLM: half of its "
+        "context window left after the answer budget (passages that do not fit the window are always "
+        "left out, weakest first)",
     )
     cjk_context_tokens: int = Field(
         360,
-        ge=32,
+        ge=0,
         description="the evidence budget when the evidence is mostly Chinese/Japanese: the embedder "
-        "counts about one token per character, so the same content takes about twice the tokens",
+        "counts about one token per character, so the same content takes about twice the tokens; "
+        "0 = derived from the LLM as above",
     )
     sentences_by_rank: list[int] = Field(
         [3, 2, 1],

@@ -33,6 +33,7 @@ from vectorstore.index import TwoLevelIndex
 from vectorstore.lexical_tokens import CJK_DOMINANT, cjk_share
 
 MAX_QUESTION_CHARS = 4000
+MIN_DERIVED_BUDGET = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,10 +229,15 @@ class QueryPipeline:
         return _Prepared(request, query, expansion, passages, evidence, timings)
 
     def _budget(self, candidates: list[ScoredChunk]) -> int:
-        """The evidence budget in embedder tokens, larger for Chinese/Japanese evidence (as chunks are)."""
+        """The evidence budget in embedder tokens, larger for Chinese/Japanese evidence (as chunks are);
+        a budget of 0 is derived from the LLM's context window."""
+        answer = self.settings.answer
         text = "".join(c.chunk.text[:400] for c in candidates)
         cjk = cjk_share(text, window=len(text)) >= CJK_DOMINANT
-        return self.settings.answer.cjk_context_tokens if cjk else self.settings.answer.context_tokens
+        budget = answer.cjk_context_tokens if cjk else answer.context_tokens
+        if budget == 0:
+            budget = max(MIN_DERIVED_BUDGET, (self._llm().context_window - answer.max_new_tokens) // 2)
+        return budget
 
 
 def _rounded(timings: dict[str, float]) -> dict[str, float]:

@@ -259,3 +259,13 @@ def test_chinese_evidence_gets_the_larger_token_budget(
         return sum(e2e.embedder.token_lengths([e.text for e in response.context]))
 
     assert context_tokens(QUESTION) <= 40 < context_tokens("国内出差的住宿标准是多少？") <= 400
+
+
+def test_a_zero_budget_is_derived_from_the_llm_context_window(
+    e2e: Components, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(e2e.settings.answer, "context_tokens", 0)
+    response = ask(e2e, "remote work outside the European Union", retrieval_only=True)
+    derived = (e2e.llm().context_window - e2e.settings.answer.max_new_tokens) // 2
+    used = sum(e2e.embedder.token_lengths([e.text for e in response.context]))
+    assert 180 < used <= derived  # more than the default budget holds, within the derived one
