@@ -1,7 +1,8 @@
 """Citations: parse `[n]` markers, drop those that name no source, and check every claim's support.
 
 A sentence of the answer is *supported* by a source when most of its content words occur in that
-source (lexical support, no model needed). Each sentence keeps the citations whose source supports it;
+source (lexical support, no model needed), and most of what it adds to the question sits in one
+sentence of the source with what it is about. Each sentence keeps the citations whose source supports it;
 a sentence the model left uncited gets the source that supports it best, if any does; a citation to a
 source that does not support its sentence is moved to one that does, or dropped. Sentences no source
 supports stay uncited, and `groundedness` reports the share of sentences that are supported.
@@ -56,6 +57,19 @@ def support(sentence_tokens: set[str], source_tokens: set[str]) -> float:
     return len(sentence_tokens & source_tokens) / len(sentence_tokens)
 
 
+def colocated(claim: set[str], echo: set[str], sentences: list[set[str]]) -> bool:
+    """Whether what a sentence adds (`claim`) sits in the source next to what it is about (`echo`, the
+    question's words the sentence repeats): one source sentence holds at least half of each. "Allen had
+    11 sacks", for a question about Allen's sacks, is not supported by a source where 11 is another
+    player's count."""
+    if not echo or not claim:
+        return True
+    return any(
+        len(s & claim) >= len(claim) * SUPPORT_THRESHOLD and len(s & echo) >= len(echo) * SUPPORT_THRESHOLD
+        for s in sentences
+    )
+
+
 def attribute(
     answer: str,
     sources: Mapping[int, str],
@@ -70,6 +84,9 @@ def attribute(
     Given the `question`, only what a sentence adds to it is checked: a sentence that restates the
     question ("The director of the film is who [1]") claims nothing and is unsupported."""
     source_tokens = {i: content_tokens(text) for i, text in sources.items()}
+    source_sentences = {
+        i: [content_tokens(text[a:b]) for a, b in sentence_spans(text)] for i, text in sources.items()
+    }
     asked = content_tokens(question) if question else set()
     pieces: list[str] = []
     used: dict[int, None] = {}
@@ -85,7 +102,11 @@ def attribute(
             continue
         tokens = content_tokens(plain)
         claim = tokens - asked
-        scores = {i: support(claim, toks) for i, toks in source_tokens.items()}
+        echo = tokens & asked
+        scores = {
+            i: support(claim, toks) if colocated(claim, echo, source_sentences[i]) else 0.0
+            for i, toks in source_tokens.items()
+        }
         keep = [n for n in dict.fromkeys(claimed) if n in scores and scores[n] >= threshold]
         if not keep and scores:
             best = max(scores, key=lambda i: scores[i])

@@ -142,3 +142,29 @@ def test_a_sentence_that_only_restates_the_question_claims_nothing(
     )
     # without the question the restatement passes: its words are all in the source
     assert attribute(answer, sources, drop_unsupported=True).used_ids == [1]
+
+
+ROSTER = {
+    1: "Jared Allen retired as the active career sack leader with 136. "
+    "Defensive tackle Kawann Short led the team in sacks with 11.",
+}
+
+
+@pytest.mark.parametrize(
+    ("answer", "supported"),
+    [
+        ("Jared Allen had 136 career sacks [1].", True),
+        ("Jared Allen had 11 career sacks [1].", False),  # 11 is Short's count, in another sentence
+        ("The answer is 136 [1].", True),  # repeats nothing of the question: no place to check
+    ],
+)
+def test_a_claim_must_sit_next_to_what_it_is_about(answer: str, supported: bool) -> None:
+    cited = attribute(answer, ROSTER, question="How many career sacks did Jared Allen have?")
+    assert (cited.used_ids == [1]) is supported
+
+
+def test_chinese_claim_must_sit_next_to_what_it_is_about() -> None:
+    sources = {1: "北京每晚住宿不超过八百元。其他城市的餐费补贴为每天一百元。"}
+    question = "北京的住宿标准是多少？"
+    assert attribute("北京住宿每晚不超过八百元[1]。", sources, question=question).used_ids == [1]
+    assert attribute("北京住宿每天一百元[1]。", sources, question=question).used_ids == []
