@@ -57,15 +57,15 @@ def support(sentence_tokens: set[str], source_tokens: set[str]) -> float:
     return len(sentence_tokens & source_tokens) / len(sentence_tokens)
 
 
-def colocated(claim: set[str], echo: set[str], sentences: list[set[str]]) -> bool:
-    """Whether what a sentence adds (`claim`) sits in the source next to what it is about (`echo`, the
-    question's words the sentence repeats): one source sentence holds at least half of each. "Allen had
-    11 sacks", for a question about Allen's sacks, is not supported by a source where 11 is another
-    player's count."""
-    if not echo or not claim:
+def colocated(claim: set[str], about: set[str], sentences: list[set[str]]) -> bool:
+    """Whether what a sentence adds (`claim`) sits in the source next to what it is about (`about`: the
+    question's words the sentence repeats, or all of them): one source sentence holds at least half of
+    each. "Allen had 11 sacks", for a question about Allen's sacks, is not supported by a source where
+    11 is another player's count."""
+    if not about or not claim:
         return True
     return any(
-        len(s & claim) >= len(claim) * SUPPORT_THRESHOLD and len(s & echo) >= len(echo) * SUPPORT_THRESHOLD
+        len(s & claim) >= len(claim) * SUPPORT_THRESHOLD and len(s & about) >= len(about) * SUPPORT_THRESHOLD
         for s in sentences
     )
 
@@ -102,9 +102,9 @@ def attribute(
             continue
         tokens = content_tokens(plain)
         claim = tokens - asked
-        echo = tokens & asked
+        about = (tokens & asked) or asked  # a bare answer ("1901 [2]") is about the whole question
         scores = {
-            i: support(claim, toks) if colocated(claim, echo, source_sentences[i]) else 0.0
+            i: support(claim, toks) if colocated(claim, about, source_sentences[i]) else 0.0
             for i, toks in source_tokens.items()
         }
         keep = [n for n in dict.fromkeys(claimed) if n in scores and scores[n] >= threshold]

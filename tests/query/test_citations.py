@@ -155,7 +155,8 @@ ROSTER = {
     [
         ("Jared Allen had 136 career sacks [1].", True),
         ("Jared Allen had 11 career sacks [1].", False),  # 11 is Short's count, in another sentence
-        ("The answer is 136 [1].", True),  # repeats nothing of the question: no place to check
+        ("136 [1].", True),  # a bare answer sits next to the question's words
+        ("11 [1].", False),
     ],
 )
 def test_a_claim_must_sit_next_to_what_it_is_about(answer: str, supported: bool) -> None:
