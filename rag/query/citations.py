@@ -93,13 +93,15 @@ def attribute(
     supported = 0
     counted = 0
     model_cited = False
+    said: list[str] = []
     for a, b in sentence_spans(answer):
         raw = answer[a:b]
         claimed = [int(n) for m in MARKER.finditer(raw) for n in re.split(r"[,，、]", m.group(1))]
         model_cited = model_cited or any(n in sources for n in claimed)
         plain = MARKER.sub("", raw).strip()
-        if not plain:
-            continue
+        if not plain or _repeats(plain, said):
+            continue  # small models loop: a sentence said before (or its cut-off start) is said once
+        said.append(plain)
         tokens = content_tokens(plain)
         claim = tokens - asked
         about = (tokens & asked) or asked  # a bare answer ("1901 [2]") is about the whole question
@@ -123,6 +125,11 @@ def attribute(
     joiner = "" if has_cjk(answer) else " "
     text = joiner.join(pieces) if pieces else ("" if drop_unsupported else answer.strip())
     return CitedAnswer(text, list(used), supported / counted if counted else 0.0, counted, model_cited)
+
+
+def _repeats(sentence: str, said: list[str]) -> bool:
+    key = sentence.rstrip(".。!！?？;；:：,， ")
+    return any(earlier.startswith(key) for earlier in said)
 
 
 def _with_markers(sentence: str, ids: list[int]) -> str:

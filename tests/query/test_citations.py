@@ -169,3 +169,11 @@ def test_chinese_claim_must_sit_next_to_what_it_is_about() -> None:
     question = "北京的住宿标准是多少？"
     assert attribute("北京住宿每晚不超过八百元[1]。", sources, question=question).used_ids == [1]
     assert attribute("北京住宿每天一百元[1]。", sources, question=question).used_ids == []
+
+
+def test_a_repeated_sentence_is_said_once() -> None:
+    looped = "The NR-7 runs for 11 hours [1]. The NR-7 runs for 11 hours [1]. The NR-7 runs for 11"
+    cited = attribute(looped, SOURCES)
+    assert cited.text == "The NR-7 runs for 11 hours [1]." and cited.sentences == 1
+    zh = attribute("餐费补贴一百元[1]。餐费补贴一百元[1]。餐费补贴", ZH_SOURCES)
+    assert zh.text == "餐费补贴一百元 [1]。"
