@@ -15,6 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rag.cli.output import err_console, print_json
 from rag.errors import ConfigError
 
+EVAL_SEED = 0  # sampling seed when RAG_LLM__SEED is not set
+
 
 def register(app: typer.Typer) -> None:
     app.command("eval")(eval_command)
@@ -96,6 +98,8 @@ def eval_command(
         err_console.print(f"[yellow]skipped[/] {problem.message}", highlight=False, soft_wrap=True)
     questions = eval_set.questions[:limit] if limit else eval_set.questions
     settings = load_settings()
+    if settings.llm.seed is None:  # the same commit gives the same answers: runs can be compared
+        settings.llm.seed = EVAL_SEED
     components = Components(settings)
     name = collection or default_collection(eval_set)
     show = err_console.is_terminal and json_file != Path("-")
