@@ -35,7 +35,11 @@ class CitedAnswer:
     model_cited: bool  # the model itself produced at least one valid citation
 
 
-NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_CN_NUMERALS = "零〇一二两三四五六七八九十百千万亿"
+# digits; Chinese numerals of two or more characters (五十, 一百); one before a measure word (五小时)
+NUMBER = re.compile(
+    rf"\d+(?:[.,]\d+)*|[{_CN_NUMERALS}]{{2,}}|[二两三四五六七八九十](?=[个次人名位年月日天元岁届项座家种倍场号小])"
+)
 
 
 def content_tokens(text: str) -> set[str]:
@@ -60,12 +64,15 @@ def support(sentence_tokens: set[str], source_tokens: set[str]) -> float:
 def colocated(claim: set[str], about: set[str], sentences: list[set[str]]) -> bool:
     """Whether what a sentence adds (`claim`) sits in the source next to what it is about (`about`: the
     question's words the sentence repeats, or all of them): one source sentence holds at least half of
-    each. "Allen had 11 sacks", for a question about Allen's sacks, is not supported by a source where
-    11 is another player's count."""
+    each, and every number of the claim. "Allen had 11 sacks", for a question about Allen's sacks, is
+    not supported by a source where 11 is another player's count."""
     if not about or not claim:
         return True
+    numbers = {t for t in claim if t.startswith("#")}
     return any(
-        len(s & claim) >= len(claim) * SUPPORT_THRESHOLD and len(s & about) >= len(about) * SUPPORT_THRESHOLD
+        numbers <= s
+        and len(s & claim) >= len(claim) * SUPPORT_THRESHOLD
+        and len(s & about) >= len(about) * SUPPORT_THRESHOLD
         for s in sentences
     )
 

@@ -177,3 +177,16 @@ def test_a_repeated_sentence_is_said_once() -> None:
     assert cited.text == "The NR-7 runs for 11 hours [1]." and cited.sentences == 1
     zh = attribute("餐费补贴一百元[1]。餐费补贴一百元[1]。餐费补贴", ZH_SOURCES)
     assert zh.text == "餐费补贴一百元 [1]。"
+
+
+def test_every_number_of_a_claim_must_be_in_the_sentence_that_supports_it() -> None:
+    sources = {
+        1: "单程超过五小时的行程可以乘坐飞机经济舱。超过三十天未提交的申请将不予受理。"
+        "国际出差每天补贴五十美元。"
+    }
+    question = "报销申请多久不提交就不予受理？"
+    kept = attribute("超过三十天未提交的申请将不予受理[1]。", sources, question=question)
+    assert kept.used_ids == [1]
+    # 五十 is in the source, but not in the sentence about unsubmitted claims
+    made_up = attribute("单程超过五十天未提交的申请将不予受理[1]。", sources, question=question)
+    assert made_up.used_ids == []
