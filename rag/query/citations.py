@@ -64,13 +64,13 @@ def support(sentence_tokens: set[str], source_tokens: set[str]) -> float:
 def colocated(claim: set[str], about: set[str], sentences: list[set[str]]) -> bool:
     """Whether what a sentence adds (`claim`) sits in the source next to what it is about (`about`: the
     question's words the sentence repeats, or all of them): one source sentence holds at least half of
-    each, and every number of the claim. "Allen had 11 sacks", for a question about Allen's sacks, is
-    not supported by a source where 11 is another player's count."""
+    each, and a number of the claim if it has any. "Allen had 11 sacks", for a question about Allen's
+    sacks, is not supported by a source where 11 is another player's count."""
     if not about or not claim:
         return True
     numbers = {t for t in claim if t.startswith("#")}
     return any(
-        numbers <= s
+        (not numbers or numbers & s)
         and len(s & claim) >= len(claim) * SUPPORT_THRESHOLD
         and len(s & about) >= len(about) * SUPPORT_THRESHOLD
         for s in sentences

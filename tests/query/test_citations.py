@@ -179,7 +179,7 @@ def test_a_repeated_sentence_is_said_once() -> None:
     assert zh.text == "餐费补贴一百元 [1]。"
 
 
-def test_every_number_of_a_claim_must_be_in_the_sentence_that_supports_it() -> None:
+def test_a_number_of_a_claim_must_be_in_the_sentence_that_supports_it() -> None:
     sources = {
         1: "单程超过五小时的行程可以乘坐飞机经济舱。超过三十天未提交的申请将不予受理。"
         "国际出差每天补贴五十美元。"
@@ -190,3 +190,8 @@ def test_every_number_of_a_claim_must_be_in_the_sentence_that_supports_it() -> N
     # 五十 is in the source, but not in the sentence about unsubmitted claims
     made_up = attribute("单程超过五十天未提交的申请将不予受理[1]。", sources, question=question)
     assert made_up.used_ids == []
+    # a dateline's numbers may stand elsewhere in the source when the claim's own number is there
+    dated = attribute(
+        "12月10日，超过三十天未提交的申请将不予受理[1]。", {1: "12月10日讯。" + sources[1]}, question=question
+    )
+    assert dated.used_ids == [1]
