@@ -62,7 +62,6 @@ class HybridRetriever:
         expansion: Expansion = NO_EXPANSION,
     ) -> Retrieval:
         allowed = self.allowed_documents(info, filters)
-        k = self.settings.candidates
         use_dense = "dense" not in disabled
         use_lexical = "lexical" not in disabled
         dense_weight = self.embedder.coverage(query) ** 2 if use_dense else 0.0
@@ -75,13 +74,7 @@ class HybridRetriever:
         scopes: list[list[str] | None] = [allowed]
         if documents:
             scopes.append([d.summary.doc_id for d in documents])
-        dense_hits: list[ScoredChunk] = []
-        lexical_hits: list[ScoredChunk] = []
-        for scope in scopes:
-            if vector is not None:
-                dense_hits += self.index.search_chunks(info, vector, k, scope)
-            if use_lexical:
-                lexical_hits += self.index.lexical_chunks(info, query, k, scope)
+        dense_hits, lexical_hits = self._in_scopes(info, scopes, vector, query if use_lexical else None)
         # One ranking per retriever: the in-document searches only reach deeper into the picked
         # documents; scores of one retriever are comparable across its searches.
         rankings: list[tuple[Sequence[ScoredChunk], float]] = [
@@ -121,7 +114,6 @@ class HybridRetriever:
     ) -> list[tuple[Sequence[ScoredChunk], float]]:
         """One ranking per other phrasing (dense and BM25) and one for the hypothetical answer (dense:
         its words are guesses, its meaning is the point), each at the expansion weight."""
-        k = self.settings.candidates
         weight = self.settings.expansion_weight
         rankings: list[tuple[Sequence[ScoredChunk], float]] = []
         texts = [(q, True) for q in expansion.queries]
@@ -129,14 +121,32 @@ class HybridRetriever:
             texts.append((expansion.hypothetical, False))
         for text, is_query in texts:
             dense_weight = self.embedder.coverage(text) ** 2 if use_dense else 0.0
-            if dense_weight > 0:
-                vector = self.embedder.embed_array([text], query=is_query)[0]
-                hits = [h for scope in scopes for h in self.index.search_chunks(info, vector, k, scope)]
-                rankings.append((_by_score(hits, "dense"), weight * dense_weight))
-            if is_query and use_lexical:
-                hits = [h for scope in scopes for h in self.index.lexical_chunks(info, text, k, scope)]
-                rankings.append((_by_score(hits, "lexical"), weight))
+            vector = self.embedder.embed_array([text], query=is_query)[0] if dense_weight > 0 else None
+            lexical_text = text if is_query and use_lexical else None
+            dense_hits, lexical_hits = self._in_scopes(info, scopes, vector, lexical_text)
+            if vector is not None:
+                rankings.append((_by_score(dense_hits, "dense"), weight * dense_weight))
+            if lexical_text is not None:
+                rankings.append((_by_score(lexical_hits, "lexical"), weight))
         return rankings
+
+    def _in_scopes(
+        self,
+        info: CollectionInfo,
+        scopes: list[list[str] | None],
+        vector: Sequence[float] | None,
+        text: str | None,
+    ) -> tuple[list[ScoredChunk], list[ScoredChunk]]:
+        """Dense hits for `vector` and BM25 hits for `text` (each skipped when None) in every scope."""
+        k = self.settings.candidates
+        dense: list[ScoredChunk] = []
+        lexical: list[ScoredChunk] = []
+        for scope in scopes:
+            if vector is not None:
+                dense += self.index.search_chunks(info, vector, k, scope)
+            if text is not None:
+                lexical += self.index.lexical_chunks(info, text, k, scope)
+        return dense, lexical
 
     def _linked(
         self,
