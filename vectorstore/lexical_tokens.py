@@ -21,11 +21,15 @@ _STOPWORDS = frozenset(
     "的 了 是 在 和 与 及 或 也 都 就 而 被 把 之 其 这 那 个 为 于 以 对 从 中 上 下 着 过 吗 呢 吧 啊 "
     "a an the of to in on at by for and or is are was were be been it its as with that this".split()
 )
-# Words that ask rather than say: left out when measuring how much of a question a passage covers.
+# Words that ask or only join rather than say: left out when measuring how much of a question a passage
+# covers and when matching it against sentences.
 QUESTION_WORDS = frozenset(
     "how what which who whom whose when where why whether does do did done is are was were be been has have "
     "had can could would should will shall may might many much long often please tell explain describe give "
     "list name there their they it its this that these those about according "
+    "during after before into from than then also not only more most other some any each very so but if "
+    "because while until since through over under between among against within without upon per via "
+    "he she his her him them we our us you your i my me "
     "什么 多少 哪 哪些 哪个 哪里 哪儿 谁 怎么 怎样 怎么样 如何 为什么 为何 "
     "是否 吗 呢 几 多久 多长 多大 请问 请 "
     "有没有 是不是 能否 可以 会 要 有 是".split()

@@ -114,6 +114,11 @@ def _with_antecedents(sentences: Sequence[str], core: int, extras: list[int]) ->
     return out
 
 
+def _gaps(kept: set[int]) -> list[int]:
+    """The single sentences left out between two kept ones: with them the excerpt reads on."""
+    return [i + 1 for i in sorted(kept) if i + 1 not in kept and i + 2 in kept]
+
+
 def _excerpt(sentences: Sequence[str], indexes: Sequence[int]) -> str:
     """The sentences at `indexes` (ascending), with "…" where sentences between them are left out."""
     parts: list[str] = []
@@ -140,7 +145,9 @@ class ContextCompressor:
     Each passage's core is its sentence with the most question-word weight (rarity among the candidate
     sentences). The best passages also keep their next-best sentences that share question words
     (`sentences_by_rank`: 3 for the first, 2 for the second, 1 for the rest): the top passage is usually
-    the right one, but its best-matching sentence is not always the one holding the answer. All kept
+    the right one, but its best-matching sentence is not always the one holding the answer. A single
+    sentence between two kept ones is kept with them (the excerpt then reads on; the answer often
+    follows the sentence that names the topic), before a weaker passage gets room. All kept
     sentences are placed first, best passage first; what is left widens the passages with neighbouring
     sentences in rounds (a neighbour for every passage before a second one for any). With `trim=False`
     passages keep their full text and are cut only to fit the budget.
@@ -204,20 +211,15 @@ class ContextCompressor:
             extras = _with_antecedents(
                 sentences, core, [i for i in best[1 : self._sentences(rank)] if score[i] > 0]
             )
+            extras += _gaps({core, *extras})
             own = lengths[offset : offset + len(sentences)]
             items.append(_Trimmed(p, sentences, own, {core, *extras}, core, extras))
             offset += len(sentences)
         return items
 
     def _widen(self, items: list[_Trimmed], room: int) -> None:
-        """Add sentences in rounds, best passage first: each one left out between two kept sentences
-        (the text then reads on), then the neighbours around the cores, one on each side of every
+        """Add the neighbours around the cores in rounds, best passage first, one on each side of every
         passage before the next ones, until the budget is spent."""
-        for t in items:
-            for i in sorted(t.keep):
-                if i + 1 not in t.keep and i + 2 in t.keep and t.lengths[i + 1] <= room:
-                    t.keep.add(i + 1)
-                    room -= t.lengths[i + 1]
         longest = max((len(t.sentences) for t in items), default=0)
         for distance in range(1, longest):
             for t in items:

@@ -302,3 +302,25 @@ def test_a_sentence_between_two_kept_ones_comes_before_the_neighbours(
         budget_tokens=budget,
     )
     assert passage.text == " ".join([extra, gap, core])
+
+
+def test_the_best_passage_reads_on_between_its_kept_sentences_before_a_weaker_passage_comes_in(
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    extra = "The titanium sprockets are made in Porto."
+    gap = "Quality control happens on site."
+    core = "The Porto supplier ships titanium sprockets every Monday."
+    weaker = "Sprockets rust."
+    compressor = ContextCompressor(embedder, sentences_by_rank=(2, 1))
+    budget = sum(tokens(embedder, s) for s in (extra, gap, core)) + 1
+    assert tokens(embedder, weaker) <= tokens(embedder, gap)
+    passages = compressor.compress(
+        "When does the Porto supplier ship titanium sprockets?",
+        scored(
+            make_chunk("plant", " ".join(["The plant has a canteen.", extra, gap, core])),
+            make_chunk("notes", weaker),
+        ),
+        top_k=2,
+        budget_tokens=budget,
+    )
+    assert [p.text for p in passages] == [" ".join([extra, gap, core])]

@@ -21,6 +21,11 @@ def test_match_terms_of_a_question_drop_question_words() -> None:
     assert {"都市", "特大"} <= terms
 
 
+def test_match_terms_of_a_question_drop_joining_words() -> None:
+    terms = match_terms("What was the first problem during the plugs-out test?", query=True)
+    assert terms == {"first", "problem", "plugs", "out", "test"}
+
+
 def test_chinese_sentences_share_character_bigrams_with_differently_segmented_questions() -> None:
     question = match_terms("有多少个特大都市区？", query=True)
     assert {"特大", "都市"} <= match_terms("该地区拥有两个特大都市。") & question
