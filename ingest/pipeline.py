@@ -31,6 +31,7 @@ from rag.settings import Settings
 from rag.types import Chunk, DocumentSummary, LoadedDocument
 from vectorstore.catalog import CollectionInfo, DocumentRow, DocumentWrite
 from vectorstore.index import TwoLevelIndex
+from vectorstore.lexical_tokens import LEXICAL_VERSION
 from vectorstore.locks import writer_lock
 
 Progress = Callable[[FileOutcome, int, int], None]
@@ -95,6 +96,7 @@ class IngestPipeline:
                     summarizer.strategy,
                     settings.summary.model_dump(),
                     PARSER_VERSION,
+                    LEXICAL_VERSION,
                     embedder.model_name,
                 )
             ).encode()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from functools import lru_cache
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff]")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff]{2,}")
@@ -66,6 +67,26 @@ def cjk_share(text: str, window: int = 2000) -> float:
     return len(_CJK.findall(head)) / letters if letters else 0.0
 
 
+LEXICAL_VERSION = 2
+"""Bumped when the tokens of a text change: documents ingested before are re-indexed."""
+
+_SCRIPT_PART = re.compile(r"[^\W\d_]+|\d+")
+_ORDINAL_SUFFIXES = frozenset("st nd rd th".split())
+
+
+def _with_parts(tokens: list[str]) -> list[str]:
+    """Each token, followed by its letter and digit parts when it mixes them (emnlp2022 -> emnlp2022,
+    emnlp, 2022), so "EMNLP2022" and "EMNLP 2022" match; one-character parts and ordinal endings
+    (15th) add nothing."""
+    out: list[str] = []
+    for token in tokens:
+        out.append(token)
+        parts = _SCRIPT_PART.findall(token)
+        if len(parts) > 1:
+            out += [p for p in parts if len(p) > 1 and p not in _ORDINAL_SUFFIXES]
+    return out
+
+
 def lexical_tokens(text: str, *, query: bool = False) -> list[str]:
     """Lower-cased word tokens without punctuation and the most common function words."""
     if has_cjk(text):
@@ -74,20 +95,21 @@ def lexical_tokens(text: str, *, query: bool = False) -> list[str]:
         tokens = [t for w in words for t in _WORD.findall(w.lower())]
     else:
         tokens = _WORD.findall(text.lower())
-    return [t for t in tokens if t not in _STOPWORDS]
+    return [t for t in _with_parts(tokens) if t not in _STOPWORDS]
 
 
-def match_terms(text: str, *, query: bool = False) -> set[str]:
+@lru_cache(maxsize=8192)  # reranking and compression match the same candidate sentences
+def match_terms(text: str, *, query: bool = False) -> frozenset[str]:
     """Terms for matching a question against sentences (reranking, compression): the lexical tokens
     plus the character bigrams of Chinese/Japanese text, so that words jieba segments differently in
     the question and in a sentence (特大都市区 / 特大都市) still share their characters. A question's
     terms leave out question words, and its bigrams stay within its words (多少个特大 yields no 个特)."""
     tokens = set(lexical_tokens(text, query=query))
     if not has_cjk(text):
-        return tokens - QUESTION_WORDS if query else tokens
+        return frozenset(tokens - QUESTION_WORDS if query else tokens)
     if query:
         tokens -= QUESTION_WORDS
         runs = [t for t in tokens if _CJK_RUN.fullmatch(t)]
     else:
         runs = _CJK_RUN.findall(text)
-    return tokens | {run[i : i + 2] for run in runs for i in range(len(run) - 1)}
+    return frozenset(tokens | {run[i : i + 2] for run in runs for i in range(len(run) - 1)})

@@ -90,10 +90,10 @@ def attribute(
 
     Given the `question`, only what a sentence adds to it is checked: a sentence that restates the
     question ("The director of the film is who [1]") claims nothing and is unsupported."""
-    source_tokens = {i: content_tokens(text) for i, text in sources.items()}
     source_sentences = {
         i: [content_tokens(text[a:b]) for a, b in sentence_spans(text)] for i, text in sources.items()
     }
+    source_tokens = {i: set().union(*per) for i, per in source_sentences.items()}
     asked = content_tokens(question) if question else set()
     pieces: list[str] = []
     used: dict[int, None] = {}

@@ -122,7 +122,7 @@ class ProximityReranker:
         ]
 
 
-def _windows(text: str) -> list[set[str]]:
+def _windows(text: str) -> list[frozenset[str]]:
     sentences = [match_terms(text[a:b]) for a, b in sentence_spans(text)]
     if len(sentences) < 2:
         return sentences

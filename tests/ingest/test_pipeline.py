@@ -29,6 +29,7 @@ from tests.helpers import (
     write_pdf,
 )
 from vectorstore.catalog import CollectionInfo
+from vectorstore.lexical_tokens import LEXICAL_VERSION
 
 COLLECTION = "kb"
 
@@ -368,6 +369,16 @@ def test_changed_chunking_setting_reprocesses_unchanged_files(
     assert max(c.tokens for c in long_chunks) <= 48 + 24  # chunk size plus at most one merged fragment
     harness.assert_consistent()
     assert statuses(harness.run(tmp_path / "docs")) == {"unchanged": 8}
+
+
+def test_a_new_tokenizer_version_reindexes_unchanged_files(
+    harness: Harness, corpus: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness.run(tmp_path / "docs")
+    monkeypatch.setattr("ingest.pipeline.LEXICAL_VERSION", LEXICAL_VERSION + 1)
+    harness.reload_settings()
+    assert statuses(harness.run(tmp_path / "docs")) == {"updated": len(corpus)}
+    harness.assert_consistent()
 
 
 def test_every_chunk_carries_correct_metadata(

@@ -21,6 +21,12 @@ def test_match_terms_of_a_question_drop_question_words() -> None:
     assert {"都市", "特大"} <= terms
 
 
+def test_words_mixing_letters_and_digits_also_yield_their_parts() -> None:
+    assert lexical_tokens("EMNLP2022的举办地", query=True) == ["emnlp2022", "emnlp", "2022", "举办地"]
+    assert {"emnlp", "2022"} <= set(lexical_tokens("EMNLP 2022 会议"))
+    assert lexical_tokens("the 15th century, 1950s, M1") == ["15th", "15", "century", "1950s", "1950", "m1"]
+
+
 def test_match_terms_of_a_question_drop_joining_words() -> None:
     terms = match_terms("What was the first problem during the plugs-out test?", query=True)
     assert terms == {"first", "problem", "plugs", "out", "test"}
