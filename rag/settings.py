@@ -183,7 +183,7 @@ class AnswerSettings(BaseModel):
         "0 = derived from the LLM as above",
     )
     sentences_by_rank: list[int] = Field(
-        [3, 2, 1],
+        [4, 2, 1],
         min_length=1,
         description="compression: best sentences kept by the 1st, 2nd, ... passage (the last value "
         "for the rest) before neighbours are added",

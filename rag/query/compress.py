@@ -144,7 +144,7 @@ class ContextCompressor:
 
     Each passage's core is its sentence with the most question-word weight (rarity among the candidate
     sentences). The best passages also keep their next-best sentences that share question words
-    (`sentences_by_rank`: 3 for the first, 2 for the second, 1 for the rest): the top passage is usually
+    (`sentences_by_rank`: 4 for the first, 2 for the second, 1 for the rest): the top passage is usually
     the right one, but its best-matching sentence is not always the one holding the answer. A single
     sentence between two kept ones is kept with them (the excerpt then reads on; the answer often
     follows the sentence that names the topic), before a weaker passage gets room. All kept
@@ -153,7 +153,7 @@ class ContextCompressor:
     passages keep their full text and are cut only to fit the budget.
     """
 
-    def __init__(self, counter: TokenCounter, sentences_by_rank: Sequence[int] = (3, 2, 1)) -> None:
+    def __init__(self, counter: TokenCounter, sentences_by_rank: Sequence[int] = (4, 2, 1)) -> None:
         self.counter = counter
         self.sentences_by_rank = tuple(sentences_by_rank) or (1,)
 

@@ -129,7 +129,7 @@ def test_the_best_passage_keeps_its_next_best_sentences_first(embedder: Sentence
     hits = scored(
         make_chunk("plant", " ".join(sentences)), make_chunk("office", "The office opened in 2001.")
     )
-    compressor = ContextCompressor(embedder)  # 3 sentences for the first passage, 2, then 1
+    compressor = ContextCompressor(embedder, sentences_by_rank=(3, 2, 1))
     (best, second) = compressor.compress(question, hits, top_k=2, budget_tokens=1000)
     assert best.core == f"{sentences[0]} … {sentences[3]}" and second.text == "The office opened in 2001."
 
