@@ -3,7 +3,6 @@ and writes documents for real, chunk records for stage tests, components on thei
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,7 +14,6 @@ import pytest
 from rag.components import Components
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.settings import Settings
-from rag.types import Chunk, ScoredChunk
 from tests.helpers import make_write, shared_embedder
 from vectorstore.catalog import CollectionInfo, DocumentWrite
 from vectorstore.index import TwoLevelIndex
@@ -109,39 +107,3 @@ def open_corpus(components: Components, name: str = "kb") -> Corpus:
         name, embedder=embedder.model_name, dimension=lambda: embedder.dimension
     )
     return Corpus(components, info)
-
-
-def make_chunk(
-    doc_id: str,
-    text: str,
-    *,
-    index: int = 0,
-    start: int = 0,
-    end: int | None = None,
-    page: int | None = None,
-    source: str | None = None,
-    title: str = "",
-) -> Chunk:
-    """A chunk record (as the index returns it) for stage tests that need no index."""
-    return Chunk(
-        id=f"{doc_id}:v1:{index}",
-        collection="kb",
-        doc_id=doc_id,
-        version="v1",
-        source=source or f"/docs/{doc_id}.txt",
-        title=title or doc_id,
-        text=text,
-        index=index,
-        page=page,
-        section="",
-        start=start,
-        end=start + len(text) if end is None else end,
-        hash=hashlib.blake2b(text.encode(), digest_size=12).hexdigest(),
-        file_type="txt",
-        tokens=len(text.split()),
-    )
-
-
-def scored(*chunks: Chunk, dense: float = 0.0) -> list[ScoredChunk]:
-    """Chunks as a fused ranking: first is best."""
-    return [ScoredChunk(c, 1.0 / (i + 1), {"dense": dense}) for i, c in enumerate(chunks)]

@@ -8,7 +8,7 @@ import pytest
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.query.compress import ContextCompressor, merge_chunks
 from rag.types import ScoredChunk
-from tests.query._support import make_chunk, scored
+from tests.query.records import make_chunk, scored
 
 DOC = (
     "The plant opened in 1998. It assembles bicycle frames for three brands. "

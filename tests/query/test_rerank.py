@@ -10,7 +10,8 @@ import pytest
 from rag.errors import ModelNotFound
 from rag.query.rerank import CrossEncoderReranker, PassthroughReranker, ProximityReranker, build_reranker
 from rag.settings import RerankSettings
-from tests.query._support import make_chunk, scored
+from tests.query.records import make_chunk, scored
+from tests.tiny_models import save_tiny_cross_encoder
 
 QUESTION = "Which supplier delivers the titanium sprockets?"
 # rare words of the question: supplier, delivers, titanium, sprockets
@@ -81,29 +82,7 @@ def test_build_reranker_follows_settings() -> None:
 
 @pytest.fixture(scope="module")
 def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A randomly initialised one-layer BERT cross-encoder (num_labels=1) with the bundled MiniLM
-    tokenizer, saved like a Hub model directory."""
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
-
-    from rag import bundled
-
-    path = tmp_path_factory.mktemp("cross-encoder") / "tiny-ce"
-    tokenizer = AutoTokenizer.from_pretrained(str(bundled.minilm_dir()))
-    torch.manual_seed(0)
-    config = BertConfig(  # type: ignore[call-arg]  # num_labels is a PretrainedConfig kwarg
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-        num_labels=1,
-        initializer_range=0.5,  # wide weights, so different pairs get clearly different scores
-    )
-    BertForSequenceClassification(config).save_pretrained(str(path))
-    tokenizer.save_pretrained(str(path))
-    return path
+    return save_tiny_cross_encoder(tmp_path_factory.mktemp("cross-encoder") / "tiny-ce")
 
 
 def test_cross_encoder_scores_every_pair_and_reorders_by_score(tiny_cross_encoder: Path) -> None:
