@@ -3,9 +3,10 @@ directory, or a GGUF file (dequantised by transformers). CUDA when present, else
 loading (bitsandbytes, CUDA only) and a LoRA adapter (peft).
 
 Generation stops on the tokenizer's eos, the generation config's eos ids and the end-of-turn tokens the
-vocabulary has (Llama-3: `<|end_of_text|>` and `<|eot_id|>`). Streaming runs `model.generate` in a thread
-feeding a `TextIteratorStreamer`; cancellation, timeouts and stop sequences end it through a
-`StoppingCriteria`.
+vocabulary has (Llama-3: `<|end_of_text|>` and `<|eot_id|>`). `model.generate` runs in one long-lived
+worker thread per model, feeding a `TextIteratorStreamer`; cancellation, timeouts and stop sequences end it
+through a `StoppingCriteria`. The thread is kept because CUDA work in a fresh thread pays a per-thread
+set-up (about 3.5 s per answer on an H100, measured: docs/gpu.md); `warm_up` pays it once, up front.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import queue
 import threading
 import time
 from collections.abc import Generator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,7 @@ class TransformersLLM(BaseLLM):
         self.terminators: list[int] = []
         self._load_lock = threading.Lock()
         self._tokenizer_lock = threading.Lock()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="transformers-generate")
 
     def _pick_device(self, torch: Any) -> str:
         if self.settings.device != "auto":
@@ -77,6 +80,13 @@ class TransformersLLM(BaseLLM):
         mode = self.settings.quantization
         if mode == "none":
             return None
+        if self.gguf_file:
+            raise ConfigError(
+                f"{mode} loading does not apply to a GGUF file ({self.gguf_file}): its weights are quantized "
+                "already, and transformers dequantizes them",
+                hint="run GGUF files with RAG_LLM__BACKEND=llamacpp, or set RAG_LLM__MODEL to a Hugging Face "
+                "model id or directory (safetensors) for 8/4-bit loading",
+            )
         if not device.startswith("cuda"):
             raise ConfigError(
                 f"{mode} loading needs a CUDA GPU (device is {device})", hint="set RAG_LLM__QUANTIZATION=none"
@@ -147,7 +157,20 @@ class TransformersLLM(BaseLLM):
         return PeftModel.from_pretrained(model, str(adapter))
 
     def warm_up(self) -> None:
-        self._load()
+        model, _ = self._load()
+        import torch
+
+        def one_token() -> None:
+            with torch.inference_mode():
+                token = torch.tensor([[self.terminators[0]]], device=model.device)
+                model.generate(
+                    input_ids=token,
+                    attention_mask=torch.ones_like(token),
+                    max_new_tokens=1,
+                    pad_token_id=self.terminators[0],
+                )
+
+        self._worker.submit(one_token).result()
 
     def _model_window(self) -> int:
         if self.model is not None:
@@ -279,8 +302,7 @@ class TransformersLLM(BaseLLM):
                 result["error"] = exc
                 streamer.end()
 
-        worker = threading.Thread(target=work, name="transformers-generate", daemon=True)
-        worker.start()
+        job = self._worker.submit(work)
         try:
             while True:
                 try:
@@ -295,7 +317,7 @@ class TransformersLLM(BaseLLM):
                     return
                 if text:
                     yield Chunk(text=text)
-            worker.join()
+            job.result()
             if "error" in result:
                 raise BackendError(
                     f"transformers generation failed: {result['error']}",
@@ -311,7 +333,7 @@ class TransformersLLM(BaseLLM):
             )
         finally:
             abandon.set()
-            worker.join(timeout=max(deadline - time.monotonic(), 1.0))
+            wait([job], timeout=max(deadline - time.monotonic(), 1.0))
 
 
 def _terminators(tokenizer: Any, model: Any) -> list[int]:

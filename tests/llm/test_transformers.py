@@ -14,6 +14,7 @@ from rag.llm.base import CancelToken, ChatMessage, GenerationOptions
 from rag.llm.factory import build_llm, describe
 from rag.llm.hf import TransformersLLM
 from rag.settings import LLMSettings
+from tests.llm.llama3_gguf import save_as_hf_directory
 
 QUESTION = [
     ChatMessage("system", "Answer in one short sentence."),
@@ -126,18 +127,32 @@ def test_missing_adapter(llama3_gguf: Path, tmp_path: Path) -> None:
     assert "RAG_LLM__ADAPTER_PATH" in info.value.hint
 
 
-def test_quantization_needs_cuda(llama3_gguf: Path) -> None:
+@pytest.fixture(scope="module")
+def llama3_hf_dir(llama3_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny Llama-3-format model as a Hugging Face directory (safetensors), as 8/4-bit loading needs."""
+    return save_as_hf_directory(llama3_gguf, tmp_path_factory.mktemp("hf") / "llama3")
+
+
+def test_quantization_needs_cuda(llama3_hf_dir: Path) -> None:
     with pytest.raises(ConfigError, match="needs a CUDA GPU"):
-        make(model=str(llama3_gguf), quantization="4bit", device="cpu").warm_up()
+        make(model=str(llama3_hf_dir), quantization="4bit", device="cpu").warm_up()
 
 
-def test_quantization_needs_bitsandbytes(llama3_gguf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quantization_needs_bitsandbytes(llama3_hf_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
     monkeypatch.setitem(sys.modules, "bitsandbytes", None)
     with pytest.raises(BackendUnavailable) as info:
-        make(model=str(llama3_gguf), quantization="8bit", device="cuda").warm_up()
+        make(model=str(llama3_hf_dir), quantization="8bit", device="cuda").warm_up()
     assert info.value.hint == "pip install bitsandbytes"
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_quantizing_a_gguf_file_is_a_config_error(llama3_gguf: Path, device: str) -> None:
+    """transformers refuses to quantize a GGUF file (seen on a CUDA GPU): say so before loading."""
+    with pytest.raises(ConfigError, match="does not apply to a GGUF file") as info:
+        make(model=str(llama3_gguf), quantization="4bit", device=device).warm_up()
+    assert "RAG_LLM__BACKEND=llamacpp" in info.value.hint
 
 
 def test_model_not_downloaded() -> None:
@@ -166,3 +181,23 @@ def test_status_reads_the_window_without_loading(llama3_gguf: Path) -> None:
     tiny = make(model=str(llama3_gguf))
     assert tiny.context_window == 2048
     assert llm.model is None and tiny.model is None
+
+
+def test_every_generation_runs_on_one_worker_thread(llama3_gguf_x: Path) -> None:
+    """CUDA work in a fresh thread pays a set-up of seconds (docs/gpu.md): answers share one thread, and
+    warm-up pays its set-up before the first question."""
+    llm = make(model=str(llama3_gguf_x))
+    llm.warm_up()
+    threads: list[int] = []
+    generate = llm.model.generate
+
+    def recording(*args: object, **kwargs: object) -> object:
+        threads.append(threading.get_ident())
+        return generate(*args, **kwargs)
+
+    llm.model.generate = recording
+    for _ in range(2):
+        llm.generate(MESSAGES, GREEDY.with_(max_new_tokens=2))
+    assert "".join(llm.stream(MESSAGES, GREEDY.with_(max_new_tokens=2))) == "xx"
+    assert len(threads) == 3 and len(set(threads)) == 1 and threads[0] != threading.get_ident()
+    assert llm._worker.submit(threading.get_ident).result() == threads[0]
