@@ -169,7 +169,7 @@ class RerankSettings(BaseModel):
 
 class AnswerSettings(BaseModel):
     context_tokens: int = Field(
-        180,
+        150,
         ge=0,
         description="token budget for the evidence in the prompt; 0 = derived from the LLM: half of its "
         "context window left after the answer budget (passages that do not fit the window are always "
@@ -181,6 +181,16 @@ class AnswerSettings(BaseModel):
         description="the evidence budget when the evidence is mostly Chinese/Japanese: the embedder "
         "counts about one token per character, so the same content takes about twice the tokens; "
         "0 = derived from the LLM as above",
+    )
+    budget_growth: float = Field(
+        2.0,
+        ge=1,
+        description="compression runs again with the budget times this when what it kept lost question "
+        "terms that the top passages hold and covers less than growth_below_coverage of the question's "
+        "term weight (the evidence of a multi-hop question spreads over documents); 1 = off",
+    )
+    growth_below_coverage: float = Field(
+        0.8, ge=0, le=1, description="the IDF-weighted question-term coverage under which the budget grows"
     )
     sentences_by_rank: list[int] = Field(
         [4, 2, 1],

@@ -218,15 +218,24 @@ class QueryPipeline:
         with _stage("compress", timings):
             stats = TermStats(self.index.catalog, info)
             terms = QueryTerms.of(query, stats)
-            passages = self.compressor.compress(
-                query,
-                candidates,
-                top_k=top_k,
-                budget_tokens=self._budget(candidates[:top_k]),
-                trim="compression" not in request.disabled,
-            )
+            budget = self._budget(candidates[:top_k])
+            trim = "compression" not in request.disabled
+            compress = self.compressor.compress
+            passages = compress(query, candidates, top_k=top_k, budget_tokens=budget, trim=trim)
+            if trim and self._lost_terms(terms, candidates[:top_k], passages):
+                grown = round(budget * self.settings.answer.budget_growth)
+                passages = compress(query, candidates, top_k=top_k, budget_tokens=grown)
             evidence = EvidenceStrength.measure(terms, passages, stats, retrieval.dense_weight)
         return _Prepared(request, query, expansion, passages, evidence, timings)
+
+    def _lost_terms(self, terms: QueryTerms, candidates: list[ScoredChunk], passages: list[Passage]) -> bool:
+        """Compression left out question terms that the candidates hold, and what it kept covers too little
+        of the question's term weight: typical of a question whose terms spread over two documents."""
+        answer = self.settings.answer
+        if answer.budget_growth <= 1:
+            return False
+        kept = terms.coverage(p.text for p in passages)
+        return kept < answer.growth_below_coverage and kept < terms.coverage(c.chunk.text for c in candidates)
 
     def _budget(self, candidates: list[ScoredChunk]) -> int:
         """The evidence budget in embedder tokens, larger for Chinese/Japanese evidence (as chunks are);

@@ -8,10 +8,11 @@ by the stages that weigh evidence (compression, the refusal check).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vectorstore.catalog import TermStats
-from vectorstore.lexical_tokens import QUESTION_WORDS, lexical_tokens
+from vectorstore.lexical_tokens import QUESTION_WORDS, lexical_tokens, match_terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,3 +33,10 @@ class QueryTerms:
             df = stats.document_frequency(t)
             idf[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
         return cls(terms, idf)
+
+    def coverage(self, texts: Iterable[str]) -> float:
+        """The IDF-weighted share of the question's terms that occur in the texts (1 without terms)."""
+        if not self.terms:
+            return 1.0
+        found = frozenset().union(*(match_terms(text) for text in texts))
+        return sum(self.idf[t] for t in self.terms if t in found) / (sum(self.idf.values()) or 1.0)

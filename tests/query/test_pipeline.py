@@ -19,7 +19,7 @@ from rag.query.pipeline import Delta, Final
 from rag.query.request import Filters, QueryRequest
 from rag.types import QueryResponse
 from tests.helpers import write_pdf
-from tests.query._support import SAMPLES, SAMPLES_COLLECTION
+from tests.query._support import SAMPLES, SAMPLES_COLLECTION, Corpus
 from vectorstore.lexical_tokens import has_cjk
 
 QUESTION = "How long does the NR-7 run on one charge?"
@@ -269,3 +269,33 @@ def test_a_zero_budget_is_derived_from_the_llm_context_window(
     derived = (e2e.llm().context_window - e2e.settings.answer.max_new_tokens) // 2
     used = sum(e2e.embedder.token_lengths([e.text for e in response.context]))
     assert 180 < used <= derived  # more than the default budget holds, within the derived one
+
+
+FOUNDING = (
+    "The Zorbex company was founded in Veltrana in 1950 by two engineers. It first made pumps for farms. "
+    "Its factory had a red roof. The founders later moved to the coast."
+)
+CITY = (
+    "Veltrana is a market city in the north. The Quillon river flows through Veltrana from east to west. "
+    "The town hall stands on the main square. Trams run every ten minutes."
+)
+
+
+@pytest.mark.parametrize("growth", [1.0, 2.0])
+def test_the_budget_grows_when_compression_loses_the_terms_of_a_second_document(
+    components: Components, corpus: Corpus, monkeypatch: pytest.MonkeyPatch, growth: float
+) -> None:
+    corpus.add(corpus.doc("founding", [FOUNDING]), corpus.doc("city", [CITY]))
+    monkeypatch.setattr(components.settings.answer, "context_tokens", 20)
+    monkeypatch.setattr(components.settings.answer, "budget_growth", growth)
+    pipeline = components.query_pipeline()
+
+    def context(question: str) -> str:
+        response = pipeline.run(QueryRequest(question, "kb", retrieval_only=True))
+        return " ".join(e.text for e in response.context)
+
+    multi_hop = context("Which river flows through the city where the Zorbex company was founded?")
+    both = "founded in Veltrana" in multi_hop and "Quillon river" in multi_hop
+    assert both == (growth > 1)
+    single = context("When was the Zorbex company founded?")  # covered by one sentence: no growth
+    assert "1950" in single and components.embedder.token_lengths([single])[0] <= 20
