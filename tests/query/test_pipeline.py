@@ -7,6 +7,7 @@ need no generation."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,8 +16,11 @@ from rag.errors import InvalidInputError, NotFoundError
 from rag.llm.base import ChatMessage
 from rag.query.answer import REFUSAL, UNSUPPORTED
 from rag.query.citations import attribute
+from rag.query.compress import Passage
+from rag.query.evidence import EvidenceStrength
 from rag.query.pipeline import Delta, Final
 from rag.query.request import Filters, QueryRequest
+from rag.query.terms import QueryTerms
 from rag.types import QueryResponse
 from tests.helpers import write_pdf
 from tests.query._support import SAMPLES, SAMPLES_COLLECTION, Corpus
@@ -299,3 +303,22 @@ def test_the_budget_grows_when_compression_loses_the_terms_of_a_second_document(
     assert both == (growth > 1)
     single = context("When was the Zorbex company founded?")  # covered by one sentence: no growth
     assert "1950" in single and components.embedder.token_lengths([single])[0] <= 20
+
+
+def test_the_refusal_check_weighs_the_base_budget_evidence_only(
+    components: Components, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The weaker passages a grown budget adds must not make an unanswerable question look covered."""
+    corpus.add(corpus.doc("founding", [FOUNDING]), corpus.doc("city", [CITY]))
+    monkeypatch.setattr(components.settings.answer, "context_tokens", 20)
+    weighed: list[int] = []
+    measure = EvidenceStrength.measure
+
+    def recording(terms: QueryTerms, passages: list[Passage], *rest: Any) -> EvidenceStrength:
+        weighed.append(len(passages))
+        return measure(terms, passages, *rest)
+
+    monkeypatch.setattr(EvidenceStrength, "measure", recording)
+    question = "Which river flows through the city where the Zorbex company was founded?"
+    prepared = components.query_pipeline().prepare(QueryRequest(question, "kb"))
+    assert weighed == [1] and len(prepared.passages) == 2
