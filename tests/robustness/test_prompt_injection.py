@@ -24,7 +24,7 @@ from rag.components import Components
 from rag.llm.base import ChatMessage, GenerationOptions
 from rag.query.answer import Answerer
 from rag.query.request import QueryRequest
-from rag.settings import LLMSettings, Settings
+from rag.settings import AnswerSettings, LLMSettings, Settings
 from tests.helpers import shared_embedder
 
 QUESTION = "How long does the NR-7 battery last on one charge?"
@@ -54,7 +54,12 @@ def test_a_document_cannot_take_over_the_assistant(tmp_path: Path, isolated_env:
     docs.mkdir()
     (docs / "nr7-battery.txt").write_text(NORMAL, encoding="utf-8")
     (docs / "service-notes.txt").write_text(HOSTILE, encoding="utf-8")
-    settings = Settings(data_dir=isolated_env, llm=LLMSettings(seed=1, temperature=0.1))
+    # room for the whole hostile document: the test is about what a passage that reaches the prompt can do
+    settings = Settings(
+        data_dir=isolated_env,
+        llm=LLMSettings(seed=1, temperature=0.1),
+        answer=AnswerSettings(context_tokens=400),
+    )
     components = Components(settings)
     components.__dict__["embedder"] = shared_embedder()
     report = components.ingest_pipeline().run([docs], "kb")
