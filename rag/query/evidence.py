@@ -28,13 +28,11 @@ class EvidenceStrength:
         cls, query: QueryTerms, passages: Sequence[Passage], stats: TermStats, dense_weight: float
     ) -> EvidenceStrength:
         dense = max((p.dense for p in passages), default=0.0)
-        terms, idf = query.terms, query.idf
-        if not terms or not passages:
+        if not query.terms or not passages:
             return cls(0.0, dense, dense_weight)
         ids = [c for p in passages for c in p.chunk_ids]
-        found = {t: stats.containing(t, ids) for t in terms}
-        total = sum(idf.values()) or 1.0
-        best = max(sum(idf[t] for t in terms if found[t] & set(p.chunk_ids)) / total for p in passages)
+        found = {t: stats.containing(t, ids) for t in query.terms}
+        best = max(query.share({t for t in query.terms if found[t] & set(p.chunk_ids)}) for p in passages)
         return cls(best, dense, dense_weight)
 
     def sufficient(self, min_term_coverage: float, min_dense: float) -> bool:

@@ -8,7 +8,7 @@ by the stages that weigh evidence (compression, the refusal check).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
 from vectorstore.catalog import TermStats
@@ -34,9 +34,12 @@ class QueryTerms:
             idf[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
         return cls(terms, idf)
 
+    def share(self, present: Container[str]) -> float:
+        """The IDF-weighted share of the question's terms that are `present`."""
+        return sum(self.idf[t] for t in self.terms if t in present) / (sum(self.idf.values()) or 1.0)
+
     def coverage(self, texts: Iterable[str]) -> float:
-        """The IDF-weighted share of the question's terms that occur in the texts (1 without terms)."""
+        """The share of the question's terms that occur in the texts (1 without terms)."""
         if not self.terms:
             return 1.0
-        found = frozenset().union(*(match_terms(text) for text in texts))
-        return sum(self.idf[t] for t in self.terms if t in found) / (sum(self.idf.values()) or 1.0)
+        return self.share(frozenset().union(*(match_terms(text) for text in texts)))
