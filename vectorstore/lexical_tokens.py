@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Iterable
 from functools import lru_cache
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff]")
@@ -100,16 +101,30 @@ def lexical_tokens(text: str, *, query: bool = False) -> list[str]:
 
 @lru_cache(maxsize=8192)  # reranking and compression match the same candidate sentences
 def match_terms(text: str, *, query: bool = False) -> frozenset[str]:
-    """Terms for matching a question against sentences (reranking, compression): the lexical tokens
-    plus the character bigrams of Chinese/Japanese text, so that words jieba segments differently in
-    the question and in a sentence (特大都市区 / 特大都市) still share their characters. A question's
-    terms leave out question words, and its bigrams stay within its words (多少个特大 yields no 个特)."""
+    """Terms for matching a question against sentences (reranking, compression): the lexical tokens,
+    English words stemmed (died, die -> die), plus the character bigrams of Chinese/Japanese text, so
+    that words jieba segments differently in the question and in a sentence (特大都市区 / 特大都市)
+    still share their characters. A question's terms leave out question words, and its bigrams stay
+    within its words (多少个特大 yields no 个特)."""
     tokens = set(lexical_tokens(text, query=query))
-    if not has_cjk(text):
-        return frozenset(tokens - QUESTION_WORDS if query else tokens)
     if query:
         tokens -= QUESTION_WORDS
-        runs = [t for t in tokens if _CJK_RUN.fullmatch(t)]
-    else:
-        runs = _CJK_RUN.findall(text)
+    tokens = set(match_forms(tokens))
+    if not has_cjk(text):
+        return frozenset(tokens)
+    runs = [t for t in tokens if _CJK_RUN.fullmatch(t)] if query else _CJK_RUN.findall(text)
     return frozenset(tokens | {run[i : i + 2] for run in runs for i in range(len(run) - 1)})
+
+
+_stemmers = threading.local()  # a Snowball stemmer keeps state between calls: one per thread
+
+
+def match_forms(tokens: Iterable[str]) -> list[str]:
+    """Each token in the form matching compares: English words by their Snowball stem (died -> die,
+    strains -> strain), the rest as they are."""
+    import snowballstemmer
+
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = snowballstemmer.stemmer("english")
+    return [stemmer.stemWord(t) if t.isascii() and t.isalpha() and len(t) > 2 else t for t in tokens]

@@ -12,13 +12,14 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
 from vectorstore.catalog import TermStats
-from vectorstore.lexical_tokens import QUESTION_WORDS, lexical_tokens, match_terms
+from vectorstore.lexical_tokens import QUESTION_WORDS, lexical_tokens, match_forms, match_terms
 
 
 @dataclass(frozen=True, slots=True)
 class QueryTerms:
     terms: tuple[str, ...]
     idf: dict[str, float]  # BM25 IDF over the collection's chunks
+    forms: tuple[str, ...] = ()  # each term as `match_terms` gives it (stemmed)
 
     @classmethod
     def of(cls, question: str, stats: TermStats) -> QueryTerms:
@@ -32,7 +33,7 @@ class QueryTerms:
         for t in terms:
             df = stats.document_frequency(t)
             idf[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        return cls(terms, idf)
+        return cls(terms, idf, tuple(match_forms(terms)))
 
     def share(self, present: Container[str]) -> float:
         """The IDF-weighted share of the question's terms that are `present`."""
@@ -42,4 +43,5 @@ class QueryTerms:
         """The share of the question's terms that occur in the texts (1 without terms)."""
         if not self.terms:
             return 1.0
-        return self.share(frozenset().union(*(match_terms(text) for text in texts)))
+        found = frozenset().union(*(match_terms(text) for text in texts))
+        return self.share({t for t, form in zip(self.terms, self.forms, strict=True) if form in found})

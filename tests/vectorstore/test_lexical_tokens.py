@@ -15,7 +15,7 @@ def test_chinese_documents_are_segmented_in_search_mode_and_questions_in_precise
 
 
 def test_match_terms_of_a_question_drop_question_words() -> None:
-    assert match_terms("How many sacks did Jared Allen have?", query=True) == {"sacks", "jared", "allen"}
+    assert match_terms("How many sacks did Jared Allen have?", query=True) == match_terms("sacks Jared Allen")
     terms = match_terms("有多少个特大都市区？", query=True)
     assert not terms & {"多少", "个特", "少个"}  # question words, bigrams across words
     assert {"都市", "特大"} <= terms
@@ -29,10 +29,18 @@ def test_words_mixing_letters_and_digits_also_yield_their_parts() -> None:
 
 def test_match_terms_of_a_question_drop_joining_words() -> None:
     terms = match_terms("What was the first problem during the plugs-out test?", query=True)
-    assert terms == {"first", "problem", "plugs", "out", "test"}
+    assert terms == match_terms("first problem plugs out test")
+    assert len(terms) == 5
 
 
 def test_chinese_sentences_share_character_bigrams_with_differently_segmented_questions() -> None:
     question = match_terms("有多少个特大都市区？", query=True)
     assert {"特大", "都市"} <= match_terms("该地区拥有两个特大都市。") & question
     assert not match_terms("南加州气候温和。") & question
+
+
+def test_english_words_match_in_any_inflection() -> None:
+    question = match_terms("What year did Tesla die?", query=True)
+    assert "die" in question & match_terms("Tesla died on 7 January 1943.")
+    assert match_terms("What causes strain in structures?", query=True) & match_terms("all strains")
+    assert match_terms("特斯拉 died", query=True) & match_terms("特斯拉 dies")  # English words in Chinese text
