@@ -57,6 +57,7 @@ _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof rev st sr jr vs etc eg ie no nos fig figs inc ltd co corp dept est approx vol pp "
     "jan feb mar apr jun jul aug sep sept oct nov dec mt ft gen col lt sgt capt gov sen rep".split()
 )
+_LOWERCASE_NEXT = re.compile(r"[ \t]+[a-z]")  # "Y. p. orientalis": a sentence does not open in lower case
 _WORD_BEFORE_DOT = re.compile(r"(?:^|[\s(\[\"'])([\w.]{1,6})$")
 
 
@@ -83,7 +84,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if (
             text[match.start()] == "."
             and match.end() - match.start() == 1
-            and _is_abbreviation(text, match.start())
+            and (_is_abbreviation(text, match.start()) or _LOWERCASE_NEXT.match(text, match.end()))
         ):
             continue
         spans.append((start, match.end()))

@@ -57,6 +57,14 @@ def test_english_sentences() -> None:
     ]
 
 
+def test_a_period_before_a_lower_case_word_ends_no_sentence() -> None:
+    text = "Two strains, Y. p. orientalis and Y. p. medievalis, were found. Approx. ten graves held them."
+    assert sentences(text) == [
+        "Two strains, Y. p. orientalis and Y. p. medievalis, were found.",
+        "Approx. ten graves held them.",
+    ]
+
+
 def test_chinese_sentences() -> None:
     text = "第一句话。第二句话！第三句话？第四句话；第五句话没有句号"
     assert sentences(text) == ["第一句话。", "第二句话！", "第三句话？", "第四句话；", "第五句话没有句号"]
