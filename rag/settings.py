@@ -166,6 +166,20 @@ class RerankSettings(BaseModel):
         description="without a model: weight of the built-in best-sentence-window reranker (0 = off)",
     )
 
+    corroboration_weight: float = Field(
+        0.5,
+        ge=0,
+        description="weight of the second ranking by how many other documents restate a candidate's "
+        "sentences about the question (0 = off)",
+    )
+    corroboration_similarity: float = Field(
+        0.35,
+        gt=0,
+        le=1,
+        description="two sentences restate each other when this share of their content words (beyond "
+        "the question's) is shared (Jaccard)",
+    )
+
 
 class AnswerSettings(BaseModel):
     context_tokens: int = Field(

@@ -14,8 +14,10 @@ supports stay uncited, and `groundedness` reports the share of sentences that ar
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -42,17 +44,18 @@ NUMBER = re.compile(
 )
 
 
-def content_tokens(text: str) -> set[str]:
+@lru_cache(maxsize=8192)  # corroboration and citation checks read the same candidate sentences
+def content_tokens(text: str) -> frozenset[str]:
     """Words that can carry a claim (no function words, no single letters), plus each whole number
     as `#2.5` (so 2.5 is not supported by a source that has 2 and 5 apart)."""
     words = {
         t for t in lexical_tokens(text) if t not in ENGLISH_STOP_WORDS and (len(t) > 1 or not t.isascii())
     }
     numbers = {"#" + n.replace(",", "").rstrip(".") for n in NUMBER.findall(text)}
-    return words | numbers
+    return frozenset(words | numbers)
 
 
-def support(sentence_tokens: set[str], source_tokens: set[str]) -> float:
+def support(sentence_tokens: AbstractSet[str], source_tokens: AbstractSet[str]) -> float:
     """Share of the sentence's content words found in the source; 0 if any number is missing from it."""
     if not sentence_tokens:
         return 0.0
@@ -61,7 +64,9 @@ def support(sentence_tokens: set[str], source_tokens: set[str]) -> float:
     return len(sentence_tokens & source_tokens) / len(sentence_tokens)
 
 
-def colocated(claim: set[str], about: set[str], sentences: list[set[str]]) -> bool:
+def colocated(
+    claim: AbstractSet[str], about: AbstractSet[str], sentences: Sequence[AbstractSet[str]]
+) -> bool:
     """Whether what a sentence adds (`claim`) sits in the source next to what it is about (`about`: the
     question's words the sentence repeats, or all of them): one source sentence holds at least half of
     each, and a number of the claim if it has any. "Allen had 11 sacks", for a question about Allen's
@@ -94,7 +99,7 @@ def attribute(
         i: [content_tokens(text[a:b]) for a, b in sentence_spans(text)] for i, text in sources.items()
     }
     source_tokens = {i: set().union(*per) for i, per in source_sentences.items()}
-    asked = content_tokens(question) if question else set()
+    asked = content_tokens(question) if question else frozenset()
     pieces: list[str] = []
     used: dict[int, None] = {}
     supported = 0

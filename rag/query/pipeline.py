@@ -19,6 +19,7 @@ from rag.errors import InvalidInputError, StageError
 from rag.llm.base import LLM, CancelToken, GenerationOptions
 from rag.query.answer import REFUSAL, Answerer, language
 from rag.query.compress import ContextCompressor, Passage
+from rag.query.corroborate import Corroboration
 from rag.query.evidence import EvidenceStrength
 from rag.query.expand import NO_EXPANSION, Expansion, QueryExpander
 from rag.query.request import QueryRequest
@@ -105,6 +106,8 @@ class QueryPipeline:
         self._llm = llm
         self.rewriter = QueryRewriter(llm)
         self.expander = QueryExpander(llm, settings.retrieval)
+        rerank = settings.rerank
+        self.corroboration = Corroboration(rerank.corroboration_weight, rerank.corroboration_similarity)
 
     def run(self, request: QueryRequest, cancel: CancelToken | None = None) -> QueryResponse:
         final: QueryResponse | None = None
@@ -215,6 +218,8 @@ class QueryPipeline:
             candidates = retrieval.chunks[: self.settings.retrieval.rerank_candidates]
             if "rerank" not in request.disabled:
                 candidates = self.reranker.rerank(query, candidates, len(candidates))
+            if "corroboration" not in request.disabled:
+                candidates = self.corroboration.rerank(query, candidates)
         with _stage("compress", timings):
             stats = TermStats(self.index.catalog, info)
             terms = QueryTerms.of(query, stats)

@@ -7,7 +7,9 @@ from typing import Literal
 
 from rag.llm.base import ChatMessage
 
-Stage = Literal["rewrite", "expand", "summaries", "lexical", "dense", "links", "rerank", "compression"]
+Stage = Literal[
+    "rewrite", "expand", "summaries", "lexical", "dense", "links", "rerank", "corroboration", "compression"
+]
 STAGES: tuple[Stage, ...] = (
     "rewrite",
     "expand",
@@ -16,6 +18,7 @@ STAGES: tuple[Stage, ...] = (
     "dense",
     "links",
     "rerank",
+    "corroboration",
     "compression",
 )
 

@@ -19,12 +19,13 @@ from rag.query.citations import attribute
 from rag.query.compress import Passage
 from rag.query.evidence import EvidenceStrength
 from rag.query.pipeline import Delta, Final
-from rag.query.request import Filters, QueryRequest
+from rag.query.request import Filters, QueryRequest, Stage
 from rag.query.terms import QueryTerms
 from rag.settings import AnswerSettings
 from rag.types import QueryResponse
 from tests.helpers import write_pdf
 from tests.query._support import SAMPLES, SAMPLES_COLLECTION, Corpus
+from tests.query.test_corroborate import REPORTS, TARGET
 from vectorstore.lexical_tokens import has_cjk
 
 QUESTION = "How long does the NR-7 run on one charge?"
@@ -325,3 +326,16 @@ def test_the_refusal_check_weighs_the_base_budget_evidence_only(
     question = "Which river flows through the city where the Zorbex company was founded?"
     prepared = components.query_pipeline().prepare(QueryRequest(question, "kb"))
     assert weighed == [1] and len(prepared.passages) == 2
+
+
+@pytest.mark.parametrize("corroboration", [True, False])
+def test_the_figure_several_documents_report_leads_the_context(
+    components: Components, corpus: Corpus, corroboration: bool
+) -> None:
+    corpus.add(
+        corpus.doc("plan", [TARGET.text]), *(corpus.doc(f"report-{i}", [t]) for i, t in enumerate(REPORTS))
+    )
+    disabled: frozenset[Stage] = frozenset() if corroboration else frozenset({"corroboration"})
+    request = QueryRequest("2022年特斯拉交付量", "kb", retrieval_only=True, disabled=disabled)
+    first = components.query_pipeline().run(request).context[0]
+    assert ("131万辆" in first.text) == corroboration, first.text

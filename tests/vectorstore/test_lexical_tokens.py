@@ -43,4 +43,4 @@ def test_english_words_match_in_any_inflection() -> None:
     question = match_terms("What year did Tesla die?", query=True)
     assert "die" in question & match_terms("Tesla died on 7 January 1943.")
     assert match_terms("What causes strain in structures?", query=True) & match_terms("all strains")
-    assert match_terms("特斯拉 died", query=True) & match_terms("特斯拉 dies")  # English words in Chinese text
+    assert match_terms("特斯拉 died", query=True) & match_terms("特斯拉 dies")  # English in Chinese text
