@@ -122,9 +122,14 @@ _stemmers = threading.local()  # a Snowball stemmer keeps state between calls: o
 def match_forms(tokens: Iterable[str]) -> list[str]:
     """Each token in the form matching compares: English words by their Snowball stem (died -> die,
     strains -> strain), the rest as they are."""
+    return [_stem(t) if t.isascii() and t.isalpha() and len(t) > 2 else t for t in tokens]
+
+
+@lru_cache(maxsize=65536)  # a collection's vocabulary repeats; stemming in Python costs ~10 us a word
+def _stem(word: str) -> str:
     import snowballstemmer
 
     stemmer = getattr(_stemmers, "english", None)
     if stemmer is None:
         stemmer = _stemmers.english = snowballstemmer.stemmer("english")
-    return [stemmer.stemWord(t) if t.isascii() and t.isalpha() and len(t) > 2 else t for t in tokens]
+    return str(stemmer.stemWord(word))
