@@ -6,7 +6,8 @@ shares the question's words. A candidate is corroborated by another document whe
 and one of that document's, both bearing on the question (sharing a question word), say nearly the
 same beyond the question's words (Jaccard similarity of their content words and numbers). The count of
 corroborating documents ranks the candidates a second time, fused with the incoming order by weighted
-reciprocal rank. Sentences repeated within one document count for nothing, so a collection with one
+reciprocal rank (the fused score becomes the candidate's score, as with the built-in reranker; `scores`
+keeps the earlier ones). Sentences repeated within one document count for nothing, so a collection with one
 document per topic keeps its order.
 
     corroboration = Corroboration(weight=0.5, similarity=0.35)
@@ -71,6 +72,6 @@ class Corroboration:
         by_support = sorted(range(n), key=lambda i: (-counts[i], i))
         fused = weighted_rrf([(list(range(n)), 1.0), (by_support, self.weight)], key=lambda i: i)
         return [
-            ScoredChunk(hits[i].chunk, hits[i].score, {**hits[i].scores, "corroboration": float(counts[i])})
-            for i, _ in fused
+            ScoredChunk(hits[i].chunk, score, {**hits[i].scores, "corroboration": float(counts[i])})
+            for i, score in fused
         ]
