@@ -99,21 +99,30 @@ def lexical_tokens(text: str, *, query: bool = False) -> list[str]:
     return [t for t in _with_parts(tokens) if t not in _STOPWORDS]
 
 
+def question_terms(question: str) -> list[str]:
+    """The question's lexical tokens that say what it is about: no question words, and none of jieba's
+    "which ..." words (哪家, 哪位, 哪座: 家 in 哪家 is not about a family)."""
+    return [
+        t for t in lexical_tokens(question, query=True) if t not in QUESTION_WORDS and not t.startswith("哪")
+    ]
+
+
 @lru_cache(maxsize=8192)  # reranking and compression match the same candidate sentences
 def match_terms(text: str, *, query: bool = False) -> frozenset[str]:
     """Terms for matching a question against sentences (reranking, compression): the lexical tokens,
-    English words stemmed (died, die -> die), plus the character bigrams of Chinese/Japanese text, so
-    that words jieba segments differently in the question and in a sentence (特大都市区 / 特大都市)
-    still share their characters. A question's terms leave out question words, and its bigrams stay
-    within its words (多少个特大 yields no 个特)."""
-    tokens = set(lexical_tokens(text, query=query))
-    if query:
-        tokens -= QUESTION_WORDS
+    English words stemmed (died, die -> die), plus the characters and character bigrams of
+    Chinese/Japanese text, so that words jieba segments differently in the question and in a sentence
+    (特大都市区 / 特大都市) still share their bigrams, and words that share a character (捐款 / 捐赠)
+    still match a little: matching weighs each term by its rarity among the candidate sentences, so a
+    common character counts for little. A question's terms leave out question words, and its
+    characters and bigrams stay within its words (多少个特大 yields no 个特, no 少)."""
+    tokens = set(question_terms(text) if query else lexical_tokens(text))
     tokens = set(match_forms(tokens))
     if not has_cjk(text):
         return frozenset(tokens)
     runs = [t for t in tokens if _CJK_RUN.fullmatch(t)] if query else _CJK_RUN.findall(text)
-    return frozenset(tokens | {run[i : i + 2] for run in runs for i in range(len(run) - 1)})
+    characters = {ch for run in runs for ch in run}
+    return frozenset(tokens | characters | {run[i : i + 2] for run in runs for i in range(len(run) - 1)})
 
 
 _stemmers = threading.local()  # a Snowball stemmer keeps state between calls: one per thread

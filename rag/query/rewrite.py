@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from rag.llm.base import LLM, ChatMessage, GenerationOptions
 from rag.query.answer import language
 from rag.query.citations import MARKER
-from vectorstore.lexical_tokens import QUESTION_WORDS, lexical_tokens
+from vectorstore.lexical_tokens import lexical_tokens, question_terms
 
 MAX_TURNS = 6
 INSTRUCTION = {
@@ -54,5 +54,5 @@ def on_topic(text: str, question: str, *, max_chars: int) -> bool:
     markers (an echoed answer), and sharing a content word with the question."""
     if len(text) < 3 or len(text) > max_chars or MARKER.search(text):
         return False
-    asked = {t[:5] for t in set(lexical_tokens(question, query=True)) - QUESTION_WORDS}
+    asked = {t[:5] for t in question_terms(question)}
     return not asked or bool(asked & {t[:5] for t in lexical_tokens(text)})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vectorstore.lexical_tokens import lexical_tokens, match_terms
+from vectorstore.lexical_tokens import lexical_tokens, match_terms, question_terms
 
 
 def test_english_tokens_are_lower_cased_words_without_function_words() -> None:
@@ -44,3 +44,10 @@ def test_english_words_match_in_any_inflection() -> None:
     assert "die" in question & match_terms("Tesla died on 7 January 1943.")
     assert match_terms("What causes strain in structures?", query=True) & match_terms("all strains")
     assert match_terms("特斯拉 died", query=True) & match_terms("特斯拉 dies")  # English in Chinese text
+
+
+def test_chinese_words_sharing_a_character_still_match_and_which_words_do_not() -> None:
+    question = match_terms("这所学校的捐款有多少?", query=True)
+    assert "捐" in question & match_terms("哈佛大学376亿美元的捐赠是所有学术机构中金额最多的。")
+    assert "家" not in match_terms("哪家供应商提供钛链轮？", query=True)  # 哪家 asks "which"
+    assert question_terms("哪家供应商提供钛链轮？") == ["供应商", "提供", "钛", "链轮"]
