@@ -54,7 +54,7 @@ class Corroboration:
         out = []
         for a, b in sentence_spans(text):
             tokens = content_tokens(text[a:b])
-            said = frozenset(tokens - asked)
+            said = tokens - asked
             if tokens & asked and len(said) >= MIN_STATEMENT_TOKENS:
                 out.append(said)
         return out

@@ -23,6 +23,8 @@ class QueryTerms:
 
     @classmethod
     def of(cls, question: str, stats: TermStats) -> QueryTerms:
+        # not `question_terms`: the refusal check keeps jieba's "which" words (哪家) as terms; leaving
+        # them out lowered rgb-zh's refusal of foreign questions from 0.79 to 0.77 (docs/eval.md)
         terms = tuple(
             t for t in dict.fromkeys(lexical_tokens(question, query=True)) if t not in QUESTION_WORDS
         )
