@@ -54,7 +54,7 @@ class ChunkDraft:
 
 
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof rev st sr jr vs etc eg ie no nos fig figs inc ltd co corp dept est approx vol pp "
+    "c ca mr mrs ms dr prof rev st sr jr vs etc eg ie no nos fig figs inc ltd co corp dept est approx vol pp "
     "jan feb mar apr jun jul aug sep sept oct nov dec mt ft gen col lt sgt capt gov sen rep".split()
 )
 _LOWERCASE_NEXT = re.compile(r"[ \t]+[a-z]")  # "Y. p. orientalis": a sentence does not open in lower case

@@ -114,6 +114,16 @@ def _with_antecedents(sentences: Sequence[str], core: int, extras: list[int]) ->
     return out
 
 
+_WORDS = re.compile(r"\w+")
+
+
+def _label_sentences(p: Passage, sentences: Sequence[str]) -> set[int]:
+    """The sentences that only repeat the passage's title or heading: the source label already shows
+    them, so that they match the question's words says nothing about the answer."""
+    labels = {" ".join(_WORDS.findall(x.lower())) for x in (p.title, *p.section.split(" > ")) if x}
+    return {i for i, s in enumerate(sentences) if " ".join(_WORDS.findall(s.lower())) in labels}
+
+
 def _gaps(kept: set[int]) -> list[int]:
     """The single sentences left out between two kept ones: with them the excerpt reads on."""
     return [i + 1 for i in sorted(kept) if i + 1 not in kept and i + 2 in kept]
@@ -206,7 +216,8 @@ class ContextCompressor:
         offset = 0
         for rank, (p, sentences, toks) in enumerate(zip(passages, split, tokens, strict=True)):
             score = [sum(weight[t] for t in toks[i]) for i in range(len(sentences))]
-            best = sorted(range(len(sentences)), key=lambda i: (-score[i], i))
+            label = _label_sentences(p, sentences)
+            best = sorted(range(len(sentences)), key=lambda i: (i in label, -score[i], i))
             core = best[0]
             extras = _with_antecedents(
                 sentences, core, [i for i in best[1 : self._sentences(rank)] if score[i] > 0]

@@ -271,3 +271,11 @@ def test_edge_cases(embedder) -> None:
     assert [(d.text, d.start, d.end) for d in one] == [("Just one line", 0, 13)]
     with pytest.raises(ValueError):
         Chunker(embedder, chunk_tokens=32, overlap_tokens=32)
+
+
+def test_circa_does_not_end_a_sentence() -> None:
+    text = "Haymo of Faversham ( c. 1243 ), was an English scholar. He lectured in Paris."
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Haymo of Faversham ( c. 1243 ), was an English scholar.",
+        "He lectured in Paris.",
+    ]

@@ -324,3 +324,16 @@ def test_the_best_passage_reads_on_between_its_kept_sentences_before_a_weaker_pa
         budget_tokens=budget,
     )
     assert [p.text for p in passages] == [" ".join([extra, gap, core])]
+
+
+def test_a_line_that_only_repeats_the_title_is_not_the_evidence_kept(
+    embedder: SentenceTransformerEmbedder,
+) -> None:
+    """The source label shows the title; its words matching the question say nothing about the answer."""
+    title = "Scaredy Squirrel (TV series)"
+    body = 'Scaredy Squirrel is an animated series based on the "Scaredy Squirrel" books by Mélanie Watt.'
+    chunk = make_chunk("scaredy", f"{title}\n\n{body}", title=title)
+    compressor = ContextCompressor(embedder, sentences_by_rank=(1,))
+    question = "Who wrote Scaredy Squirrel?"  # the title and the answer hold the same question words
+    (passage,) = compressor.compress(question, scored(chunk), top_k=1, budget_tokens=tokens(embedder, body))
+    assert passage.text == body
