@@ -34,7 +34,12 @@ QUESTION_WORDS = frozenset(
     "he she his her him them we our us you your i my me "
     "什么 多少 哪 哪些 哪个 哪里 哪儿 谁 怎么 怎样 怎么样 如何 为什么 为何 "
     "是否 吗 呢 几 多久 多长 多大 请问 请 "
-    "有没有 是不是 能否 可以 会 要 有 是".split()
+    "有没有 是不是 能否 可以 会 要 有 是 "
+    # the Chinese counterparts of the English pronouns, demonstratives, negations, degree words and
+    # joining words above; 时候 of 什么时候 ("when"), 叫 / 名字 ("called", "name")
+    "他 她 它 他们 她们 它们 们 我 我们 你 你们 您 这个 那个 这些 那些 这种 那种 这样 那样 这里 那里 "
+    "不 没 没有 还 又 很 更 最 只 因为 所以 但是 如果 通过 之间 之后 之前 期间 关于 根据 "
+    "时候 什么样 叫 名字".split()
 )
 _jieba_lock = threading.Lock()
 _jieba_ready = False

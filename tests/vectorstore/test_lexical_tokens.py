@@ -51,3 +51,9 @@ def test_chinese_words_sharing_a_character_still_match_and_which_words_do_not() 
     assert "捐" in question & match_terms("哈佛大学376亿美元的捐赠是所有学术机构中金额最多的。")
     assert "家" not in match_terms("哪家供应商提供钛链轮？", query=True)  # 哪家 asks "which"
     assert question_terms("哪家供应商提供钛链轮？") == ["供应商", "提供", "钛", "链轮"]
+
+
+def test_chinese_pronouns_negations_and_when_words_are_question_words_as_in_english() -> None:
+    assert question_terms("When did they not accept this plan?") == ["accept", "plan"]
+    assert question_terms("他们为什么不同意这个计划？") == ["同意", "计划"]
+    assert question_terms("特斯拉是什么时候去世的？") == ["特斯拉", "去世"]  # 时候 of 什么时候, "when"
