@@ -23,7 +23,7 @@ from rag.eval.dataset import EvalSet, load_set
 from rag.query.request import QueryRequest
 from rag.settings import load_settings
 
-COVERAGE_GRID = [0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
+COVERAGE_GRID = [0.0, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7]
 DENSE_GRID = [0.3, 0.4, 0.5, 0.6, 0.7, 1.01]
 
 

@@ -214,11 +214,11 @@ class AnswerSettings(BaseModel):
     )
     max_new_tokens: int = Field(160, ge=1, description="answer length limit in tokens")
     min_term_coverage: float = Field(
-        0.4,
+        0.45,
         ge=0,
         le=1,
-        description="refuse unless the best passage covers this IDF-weighted share of the "
-        "question's terms (or the dense score below is reached); calibrated with "
+        description="refuse unless two consecutive sentences of a passage cover this IDF-weighted "
+        "share of the question's terms (or the dense score below is reached); calibrated with "
         "benchmarks/calibrate_refusal.py",
     )
     drop_unsupported_sentences: bool = Field(

@@ -574,7 +574,7 @@ def _summary(collection: str, r: sqlite3.Row) -> DocumentSummary:
 
 
 class TermStats:
-    """Document frequency of query terms in a collection's chunks, and which given chunks contain them.
+    """Document frequency of query terms in a collection's chunks.
     Uses FTS5 itself, so stemming and tokenisation match the index exactly."""
 
     def __init__(self, catalog: Catalog, info: CollectionInfo) -> None:
@@ -592,18 +592,3 @@ class TermStats:
             .fetchone()
         )
         return int(row[0])
-
-    def containing(self, term: str, chunk_ids: Sequence[str]) -> set[str]:
-        if not chunk_ids:
-            return set()
-        table = f"lex_{self.info.key}"
-        rows = (
-            self.catalog._con()
-            .execute(
-                f"SELECT c.id FROM {table} JOIN chunks c ON c.rowid = {table}.rowid WHERE {table} MATCH ? "
-                f"AND c.id IN ({','.join('?' * len(chunk_ids))})",
-                (_quote(term), *chunk_ids),
-            )
-            .fetchall()
-        )
-        return {r[0] for r in rows}

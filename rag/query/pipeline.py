@@ -229,7 +229,7 @@ class QueryPipeline:
             passages = compress(query, candidates, top_k=top_k, budget_tokens=budget, trim=trim)
             # whether to answer is decided on the base budget's passages: the weaker ones a grown budget
             # adds must not make a question about something the documents never mention look covered
-            evidence = EvidenceStrength.measure(terms, passages, stats, retrieval.dense_weight)
+            evidence = EvidenceStrength.measure(terms, passages, retrieval.dense_weight)
             if trim and self._lost_terms(terms, candidates[:top_k], passages):
                 grown = round(budget * self.settings.answer.budget_growth)
                 passages = compress(query, candidates, top_k=top_k, budget_tokens=grown)

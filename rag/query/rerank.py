@@ -11,16 +11,15 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from ingest.chunking import sentence_spans
 from rag.errors import BackendUnavailable, ModelNotFound
 from rag.query.fusion import weighted_rrf
+from rag.query.terms import sentence_windows
 from rag.settings import RerankSettings
 from rag.types import ScoredChunk
 from vectorstore.lexical_tokens import match_terms
@@ -108,7 +107,7 @@ class ProximityReranker:
         terms = match_terms(query, query=True)
         if not hits or not terms:
             return list(hits[:top_n])
-        windows = [_windows(h.chunk.text) for h in hits]
+        windows = [sentence_windows(h.chunk.text) for h in hits]
         df = {t: sum(1 for ws in windows if any(t in w for w in ws)) for t in terms}
         n = len(hits)
         idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in terms}
@@ -121,9 +120,3 @@ class ProximityReranker:
             for i, score in fused[:top_n]
         ]
 
-
-def _windows(text: str) -> list[frozenset[str]]:
-    sentences = [match_terms(text[a:b]) for a, b in sentence_spans(text)]
-    if len(sentences) < 2:
-        return sentences
-    return [a | b for a, b in itertools.pairwise(sentences)]

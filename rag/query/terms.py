@@ -7,10 +7,12 @@ by the stages that weigh evidence (compression, the refusal check).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
+from ingest.chunking import sentence_spans
 from vectorstore.catalog import TermStats
 from vectorstore.lexical_tokens import QUESTION_WORDS, lexical_tokens, match_forms, match_terms
 
@@ -43,7 +45,19 @@ class QueryTerms:
 
     def coverage(self, texts: Iterable[str]) -> float:
         """The share of the question's terms that occur in the texts (1 without terms)."""
+        return self.covered(frozenset().union(*(match_terms(text) for text in texts)))
+
+    def covered(self, found: Container[str]) -> float:
+        """The share of the question's terms whose match forms are `found` (1 without terms)."""
         if not self.terms:
             return 1.0
-        found = frozenset().union(*(match_terms(text) for text in texts))
         return self.share({t for t, form in zip(self.terms, self.forms, strict=True) if form in found})
+
+
+def sentence_windows(text: str) -> list[frozenset[str]]:
+    """The match terms of each two consecutive sentences of `text` (of its one sentence, if so): where an
+    answer and the question's words it repeats usually stand together."""
+    sentences = [match_terms(text[a:b]) for a, b in sentence_spans(text)]
+    if len(sentences) < 2:
+        return sentences
+    return [a | b for a, b in itertools.pairwise(sentences)]

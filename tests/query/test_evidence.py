@@ -6,11 +6,13 @@ from __future__ import annotations
 import pytest
 
 from rag.components import Components
+from rag.query.compress import Passage
 from rag.query.evidence import EvidenceStrength
 from rag.query.request import QueryRequest
 from rag.query.terms import QueryTerms
 from tests.query._support import SAMPLES_COLLECTION
 from vectorstore.catalog import TermStats
+from vectorstore.lexical_tokens import match_forms, question_terms
 
 ANSWERABLE = [
     "How long does the NR-7 run on one charge?",
@@ -70,5 +72,37 @@ def test_query_terms_leave_out_question_words_and_weigh_rare_terms_higher(e2e: C
 def test_no_passages_means_no_coverage(e2e: Components) -> None:
     info = e2e.index.collection(SAMPLES_COLLECTION)
     stats = TermStats(e2e.catalog, info)
-    evidence = EvidenceStrength.measure(QueryTerms.of("NR-7 charge", stats), [], stats, 1.0)
+    evidence = EvidenceStrength.measure(QueryTerms.of("NR-7 charge", stats), [], 1.0)
     assert evidence.term_coverage == 0.0 and evidence.dense == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "together", "scattered"),
+    [
+        (
+            "Where was the Zorbex company founded?",
+            "The Zorbex company was founded in Veltrana. It makes pumps.",
+            "Zorbex makes pumps. The weather was mild that year. A new company opened. Sales fell. "
+            "It was founded late. Veltrana is a city.",
+        ),
+        (
+            "佐贝克斯公司在哪里创立？",
+            "佐贝克斯公司创立于维尔特拉纳。它生产水泵。",
+            "佐贝克斯生产水泵。那年天气温和。一家公司开张了。销量下降。它创立较晚。维尔特拉纳是一座城市。",
+        ),
+    ],
+)
+def test_question_words_scattered_over_a_passage_cover_less_than_words_said_together(
+    question: str, together: str, scattered: str
+) -> None:
+    """Words a foreign question shares with a passage by chance are scattered over it; an answer
+    repeats the question's words in one place."""
+    terms = tuple(question_terms(question))
+    query = QueryTerms(terms, dict.fromkeys(terms, 1.0), tuple(match_forms(terms)))
+
+    def coverage(text: str) -> float:
+        passage = Passage("d", "d.txt", "", None, "", text, 0, len(text), 1.0)
+        return EvidenceStrength.measure(query, [passage], 0.0).term_coverage
+
+    assert coverage(together) == 1.0
+    assert coverage(scattered) <= 0.5
