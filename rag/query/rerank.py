@@ -119,4 +119,3 @@ class ProximityReranker:
             ScoredChunk(hits[i].chunk, score, {**hits[i].scores, "proximity": best[i]})
             for i, score in fused[:top_n]
         ]
-
