@@ -214,7 +214,7 @@ class AnswerSettings(BaseModel):
     )
     max_new_tokens: int = Field(160, ge=1, description="answer length limit in tokens")
     min_term_coverage: float = Field(
-        0.45,
+        0.5,
         ge=0,
         le=1,
         description="refuse unless two consecutive sentences of a passage cover this IDF-weighted "

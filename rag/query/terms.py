@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ingest.chunking import sentence_spans
 from vectorstore.catalog import TermStats
-from vectorstore.lexical_tokens import QUESTION_WORDS, lexical_tokens, match_forms, match_terms
+from vectorstore.lexical_tokens import QUESTION_WORDS, has_cjk, lexical_tokens, match_forms, match_terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,19 +39,23 @@ class QueryTerms:
             idf[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
         return cls(terms, idf, tuple(match_forms(terms)))
 
-    def share(self, present: Container[str]) -> float:
-        """The IDF-weighted share of the question's terms that are `present`."""
-        return sum(self.idf[t] for t in self.terms if t in present) / (sum(self.idf.values()) or 1.0)
-
     def coverage(self, texts: Iterable[str]) -> float:
         """The share of the question's terms that occur in the texts (1 without terms)."""
         return self.covered(frozenset().union(*(match_terms(text) for text in texts)))
 
     def covered(self, found: Container[str]) -> float:
-        """The share of the question's terms whose match forms are `found` (1 without terms)."""
+        """The IDF-weighted share of the question's terms whose match forms are `found` (1 without
+        terms). A Chinese word that is not found whole counts half the share of its characters that are
+        (资助 / 资金): Chinese writes one thing in differently segmented words, as `match_terms` knows."""
         if not self.terms:
             return 1.0
-        return self.share({t for t, form in zip(self.terms, self.forms, strict=True) if form in found})
+        weight = 0.0
+        for term, form in zip(self.terms, self.forms, strict=True):
+            if form in found:
+                weight += self.idf[term]
+            elif len(term) > 1 and has_cjk(term):
+                weight += self.idf[term] * 0.5 * sum(c in found for c in term) / len(term)
+        return weight / (sum(self.idf.values()) or 1.0)
 
 
 def sentence_windows(text: str) -> list[frozenset[str]]:

@@ -106,3 +106,13 @@ def test_question_words_scattered_over_a_passage_cover_less_than_words_said_toge
 
     assert coverage(together) == 1.0
     assert coverage(scattered) <= 0.5
+
+
+def test_a_chinese_word_written_differently_counts_half_its_shared_characters() -> None:
+    terms = ("资助", "特斯拉")
+    query = QueryTerms(terms, {"资助": 1.0, "特斯拉": 1.0}, tuple(match_forms(terms)))
+    assert query.coverage(["特斯拉靠专利获得资助。"]) == 1.0
+    assert query.coverage(["特斯拉靠专利获得资金。"]) == (1 + 0.5 * 0.5) / 2  # 资 is half of 资助
+    assert query.coverage(["爱迪生获得了贷款。"]) == 0.0
+    english = QueryTerms(("funding",), {"funding": 1.0}, tuple(match_forms(["funding"])))
+    assert english.coverage(["Funds paid."]) == 1.0 and english.coverage(["Fun paid."]) == 0.0
