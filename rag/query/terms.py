@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ingest.chunking import sentence_spans
 from vectorstore.catalog import TermStats
-from vectorstore.lexical_tokens import QUESTION_WORDS, has_cjk, lexical_tokens, match_forms, match_terms
+from vectorstore.lexical_tokens import has_cjk, match_forms, match_terms, question_terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,11 +25,7 @@ class QueryTerms:
 
     @classmethod
     def of(cls, question: str, stats: TermStats) -> QueryTerms:
-        # not `question_terms`: the refusal check keeps jieba's "which" words (哪家) as terms; leaving
-        # them out lowered rgb-zh's refusal of foreign questions from 0.79 to 0.77 (docs/eval.md)
-        terms = tuple(
-            t for t in dict.fromkeys(lexical_tokens(question, query=True)) if t not in QUESTION_WORDS
-        )
+        terms = tuple(dict.fromkeys(question_terms(question)))
         if not terms:
             return cls((), {})
         n = max(stats.chunk_count(), 1)
