@@ -19,7 +19,8 @@ _WORD = re.compile(r"\w+")
 MAX_WORDS = 8
 
 
-def _normal(text: str) -> str:
+def normal_words(text: str) -> str:
+    """`text` as its lower-case words joined by single spaces: the form in which titles compare."""
     return " ".join(_WORD.findall(text.lower()))
 
 
@@ -41,7 +42,7 @@ class TitleIndex:
                 if len(title.strip()) >= 3:
                     cjk[title.strip()].add(doc_id)
                 continue
-            normal = _normal(title)
+            normal = normal_words(title)
             if 2 <= normal.count(" ") + 1 <= MAX_WORDS:
                 words[normal].add(doc_id)
         with self._lock:

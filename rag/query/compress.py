@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from ingest.chunking import TokenCounter, sentence_spans
 from rag.types import ScoredChunk
 from vectorstore.lexical_tokens import match_terms
+from vectorstore.titles import normal_words
 
 
 @dataclass(slots=True)
@@ -114,14 +115,11 @@ def _with_antecedents(sentences: Sequence[str], core: int, extras: list[int]) ->
     return out
 
 
-_WORDS = re.compile(r"\w+")
-
-
 def _label_sentences(p: Passage, sentences: Sequence[str]) -> set[int]:
     """The sentences that only repeat the passage's title or heading: the source label already shows
     them, so that they match the question's words says nothing about the answer."""
-    labels = {" ".join(_WORDS.findall(x.lower())) for x in (p.title, *p.section.split(" > ")) if x}
-    return {i for i, s in enumerate(sentences) if " ".join(_WORDS.findall(s.lower())) in labels}
+    labels = {normal_words(x) for x in (p.title, *p.section.split(" > ")) if x}
+    return {i for i, s in enumerate(sentences) if normal_words(s) in labels}
 
 
 def _gaps(kept: set[int]) -> list[int]:

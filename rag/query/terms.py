@@ -1,5 +1,5 @@
 """The question's content words and their rarity in the collection, computed once per query and shared
-by the stages that weigh evidence (compression, the refusal check).
+by the stages that weigh evidence (the budget growth after compression, the refusal check).
 
     terms = QueryTerms.of("How long does the NR-7 battery last?", TermStats(catalog, info))
     terms.idf["battery"]
