@@ -24,6 +24,9 @@ from typing import Protocol
 from rag.types import LoadedDocument
 from vectorstore.lexical_tokens import CJK_DOMINANT, cjk_share
 
+CHUNKER_VERSION = 2
+"""Bumped when chunk boundaries change (sentence rules, sizes): documents ingested before are re-chunked."""
+
 SECTION_SEPARATOR = "\n\n"
 _SENTENCE_END = re.compile(
     r"[。！？；]+[”’」』）)\"']*"  # Chinese sentence ends, with closing quotes

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.chunking import ChunkDraft, Chunker
+from ingest.chunking import CHUNKER_VERSION, ChunkDraft, Chunker
 from ingest.loaders import PARSER_VERSION, load_file
 from ingest.report import FileOutcome, IngestReport, Status
 from ingest.summaries import Summarizer
@@ -96,6 +96,7 @@ class IngestPipeline:
                     summarizer.strategy,
                     settings.summary.model_dump(),
                     PARSER_VERSION,
+                    CHUNKER_VERSION,
                     LEXICAL_VERSION,
                     embedder.model_name,
                 )

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.loaders import load_file
+from ingest.chunking import CHUNKER_VERSION
+from ingest.loaders import PARSER_VERSION, load_file
 from ingest.pipeline import IngestPipeline
 from ingest.report import IngestReport
 from rag.components import Components
@@ -371,11 +372,24 @@ def test_changed_chunking_setting_reprocesses_unchanged_files(
     assert statuses(harness.run(tmp_path / "docs")) == {"unchanged": 8}
 
 
-def test_a_new_tokenizer_version_reindexes_unchanged_files(
-    harness: Harness, corpus: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("name", "version"),
+    [
+        ("LEXICAL_VERSION", LEXICAL_VERSION),
+        ("CHUNKER_VERSION", CHUNKER_VERSION),
+        ("PARSER_VERSION", PARSER_VERSION),
+    ],
+)
+def test_a_new_tokenizer_chunker_or_parser_version_reindexes_unchanged_files(
+    harness: Harness,
+    corpus: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    version: int,
 ) -> None:
     harness.run(tmp_path / "docs")
-    monkeypatch.setattr("ingest.pipeline.LEXICAL_VERSION", LEXICAL_VERSION + 1)
+    monkeypatch.setattr(f"ingest.pipeline.{name}", version + 1)
     harness.reload_settings()
     assert statuses(harness.run(tmp_path / "docs")) == {"updated": len(corpus)}
     harness.assert_consistent()
