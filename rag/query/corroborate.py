@@ -8,7 +8,9 @@ same beyond the question's words (Jaccard similarity of their content words and 
 corroborating documents ranks the candidates a second time, fused with the incoming order by weighted
 reciprocal rank (the fused score becomes the candidate's score, as with the built-in reranker; `scores`
 keeps the earlier ones). Sentences repeated within one document count for nothing, so a collection with one
-document per topic keeps its order.
+document per topic keeps its order. A question that names a year ("2022年澳网男单冠军") is about that year:
+a sentence that names only other years reports another time's event, and neither gives nor gets
+corroboration, however many reports of that other event agree (unless the question asks for a time).
 
     corroboration = Corroboration(weight=0.5, similarity=0.35)
     reordered = corroboration.rerank("2022年特斯拉交付量", reranked_hits)
@@ -16,6 +18,7 @@ document per topic keeps its order.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from ingest.chunking import sentence_spans
@@ -26,6 +29,19 @@ from rag.types import ScoredChunk
 MIN_STATEMENT_TOKENS = 3
 """Sentences with fewer content words beyond the question's (headings, bylines) say too little to compare."""
 
+YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+ASKS_TIME = re.compile(
+    r"\bwhen\b|\b(?:what|which|in what)\s+(?:year|years|date|day|month|century|decade)\b"
+    r"|什么时候|何时|哪年|哪一年|几月|几号|哪天|哪一天|日期|时间|年份",
+    re.IGNORECASE,
+)
+
+
+def asked_years(question: str) -> frozenset[str]:
+    """The years a question is about: those it names, unless it asks for a time (a year is then the
+    answer)."""
+    return frozenset() if ASKS_TIME.search(question) else frozenset(YEAR.findall(question))
+
 
 class Corroboration:
     def __init__(self, weight: float, similarity: float) -> None:
@@ -35,7 +51,8 @@ class Corroboration:
     def counts(self, question: str, hits: Sequence[ScoredChunk]) -> list[int]:
         """For each hit, how many other documents among the hits restate one of its relevant sentences."""
         asked = content_tokens(question)
-        statements = [self._statements(hit.chunk.text, asked) for hit in hits]
+        years = asked_years(question)
+        statements = [self._statements(hit.chunk.text, asked, years) for hit in hits]
         counts = []
         for i, hit in enumerate(hits):
             others: set[str] = set()
@@ -49,10 +66,14 @@ class Corroboration:
         return counts
 
     @staticmethod
-    def _statements(text: str, asked: frozenset[str]) -> list[frozenset[str]]:
-        """What each sentence that bears on the question says beyond the question's words."""
+    def _statements(text: str, asked: frozenset[str], years: frozenset[str]) -> list[frozenset[str]]:
+        """What each sentence that bears on the question says beyond the question's words; a sentence
+        about other years than the question's bears on another event."""
         out = []
         for a, b in sentence_spans(text):
+            named = set(YEAR.findall(text, a, b))
+            if years and named and not named & years:
+                continue
             tokens = content_tokens(text[a:b])
             said = tokens - asked
             if tokens & asked and len(said) >= MIN_STATEMENT_TOKENS:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Container, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ingest.chunking import sentence_spans
 from vectorstore.catalog import TermStats
@@ -22,6 +22,10 @@ class QueryTerms:
     terms: tuple[str, ...]
     idf: dict[str, float]  # BM25 IDF over the collection's chunks
     forms: tuple[str, ...] = ()  # each term as `match_terms` gives it (stemmed)
+    total: float = field(init=False)  # the IDF weight of all terms (1 without terms)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "total", sum(self.idf.values()) or 1.0)
 
     @classmethod
     def of(cls, question: str, stats: TermStats) -> QueryTerms:
@@ -51,7 +55,7 @@ class QueryTerms:
                 weight += self.idf[term]
             elif len(term) > 1 and has_cjk(term):
                 weight += self.idf[term] * 0.5 * sum(c in found for c in term) / len(term)
-        return weight / (sum(self.idf.values()) or 1.0)
+        return weight / self.total
 
 
 def sentence_windows(text: str) -> list[frozenset[str]]:

@@ -61,3 +61,30 @@ def test_english_restatements_count_and_unrelated_shared_sentences_do_not() -> N
 def test_weight_zero_is_off() -> None:
     hits = scored(TARGET, REPORT_1, OTHER, REPORT_2, REPORT_3)
     assert Corroboration(weight=0.0, similarity=0.35).rerank(QUESTION_ZH, hits) == hits
+
+
+# three reports of the 2023 final, one of the 2022 final: the question names 2022
+FINAL_2022 = make_chunk(
+    "final-2022", "北京时间1月30日，2022澳网男单决赛，纳达尔以3-2击败梅德韦杰夫，斩获澳网男单冠军。"
+)
+FINALS_2023 = [
+    make_chunk(f"final-2023-{i}", text)
+    for i, text in enumerate(
+        [
+            "德约科维奇以三盘连胜击败西西帕斯，夺得2023年澳网男单冠军，这是他第10个澳网男单冠军。",
+            "2023年澳网男单决赛，德约科维奇击败西西帕斯夺得冠军，这是他第10个澳网男单冠军。",
+            "德约科维奇击败西西帕斯，夺得2023年澳网男单冠军，第10个澳网男单冠军。",
+        ],
+        start=1,
+    )
+]
+
+
+def test_reports_of_another_year_than_the_question_names_corroborate_nothing() -> None:
+    hits = scored(FINALS_2023[0], FINAL_2022, *FINALS_2023[1:])
+    corroboration = Corroboration(weight=0.5, similarity=0.35)
+    assert corroboration.counts("2022年澳网男单冠军", hits) == [0, 0, 0, 0]
+    assert corroboration.rerank("2022年澳网男单冠军", hits) == hits
+    # about 2023 they agree; and asked for a time, a year is the answer, not another event
+    assert corroboration.counts("2023年澳网男单冠军", hits) == [2, 0, 2, 2]
+    assert corroboration.counts("德约科维奇哪一年夺得澳网男单冠军", hits) == [2, 0, 2, 2]
