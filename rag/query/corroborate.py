@@ -18,29 +18,16 @@ corroboration, however many reports of that other event agree (unless the questi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from ingest.chunking import sentence_spans
 from rag.query.citations import content_tokens
 from rag.query.fusion import weighted_rrf
+from rag.query.years import about_other_years, asked_years, years_in
 from rag.types import ScoredChunk
 
 MIN_STATEMENT_TOKENS = 3
 """Sentences with fewer content words beyond the question's (headings, bylines) say too little to compare."""
-
-YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
-ASKS_TIME = re.compile(
-    r"\bwhen\b|\b(?:what|which|in what)\s+(?:year|years|date|day|month|century|decade)\b"
-    r"|什么时候|何时|哪年|哪一年|几月|几号|哪天|哪一天|日期|时间|年份",
-    re.IGNORECASE,
-)
-
-
-def asked_years(question: str) -> frozenset[str]:
-    """The years a question is about: those it names, unless it asks for a time (a year is then the
-    answer)."""
-    return frozenset() if ASKS_TIME.search(question) else frozenset(YEAR.findall(question))
 
 
 class Corroboration:
@@ -71,8 +58,7 @@ class Corroboration:
         about other years than the question's bears on another event."""
         out = []
         for a, b in sentence_spans(text):
-            named = set(YEAR.findall(text, a, b))
-            if years and named and not named & years:
+            if about_other_years(years, years_in(text, a, b)):
                 continue
             tokens = content_tokens(text[a:b])
             said = tokens - asked

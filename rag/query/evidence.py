@@ -6,6 +6,10 @@ mention leaves its key terms (names, numbers, technical words) uncovered, whatev
 returned; the common words it shares with a passage are scattered, where an answer repeats the
 question's words in one place.
 
+A question about a year ("2024年澳网男单冠军") is not answered from evidence that names only other
+years: it reports other times' events and would give another year's facts as the answer. Evidence that
+names no year at all (an undated policy) does not count against the question.
+
     strength = EvidenceStrength.measure(QueryTerms.of(question, stats), passages, dense_weight)
 """
 
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 
 from rag.query.compress import Passage
 from rag.query.terms import QueryTerms, sentence_windows
+from rag.query.years import about_other_years, years_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,16 +28,23 @@ class EvidenceStrength:
     term_coverage: float  # 0..1, IDF-weighted share of question terms in the best two-sentence window
     dense: float  # best dense similarity of a passage's chunk to the question
     dense_weight: float  # how far the dense score can be trusted for this question (embedder coverage)
+    missing_years: frozenset[str] = (
+        frozenset()
+    )  # the question's years, when the passages name only other years
 
     @classmethod
     def measure(cls, query: QueryTerms, passages: Sequence[Passage], dense_weight: float) -> EvidenceStrength:
         dense = max((p.dense for p in passages), default=0.0)
+        named = frozenset().union(*(years_in(p.text) for p in passages))
+        missing = query.years if about_other_years(query.years, named) else frozenset()
         if not query.terms or not passages:
-            return cls(0.0, dense, dense_weight)
+            return cls(0.0, dense, dense_weight, missing)
         best = max(query.covered(w) for p in passages for w in sentence_windows(p.text))
-        return cls(best, dense, dense_weight)
+        return cls(best, dense, dense_weight, missing)
 
     def sufficient(self, min_term_coverage: float, min_dense: float) -> bool:
+        if self.missing_years:
+            return False
         return self.term_coverage >= min_term_coverage or (
             self.dense_weight >= 0.5 and self.dense >= min_dense
         )

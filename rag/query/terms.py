@@ -13,6 +13,7 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 
 from ingest.chunking import sentence_spans
+from rag.query.years import asked_years
 from vectorstore.catalog import TermStats
 from vectorstore.lexical_tokens import has_cjk, match_forms, match_terms, question_terms
 
@@ -22,6 +23,7 @@ class QueryTerms:
     terms: tuple[str, ...]
     idf: dict[str, float]  # BM25 IDF over the collection's chunks
     forms: tuple[str, ...] = ()  # each term as `match_terms` gives it (stemmed)
+    years: frozenset[str] = frozenset()  # the years the question is about (`asked_years`)
     total: float = field(init=False)  # the IDF weight of all terms (1 without terms)
 
     def __post_init__(self) -> None:
@@ -30,14 +32,15 @@ class QueryTerms:
     @classmethod
     def of(cls, question: str, stats: TermStats) -> QueryTerms:
         terms = tuple(dict.fromkeys(question_terms(question)))
+        years = asked_years(question)
         if not terms:
-            return cls((), {})
+            return cls((), {}, years=years)
         n = max(stats.chunk_count(), 1)
         idf = {}
         for t in terms:
             df = stats.document_frequency(t)
             idf[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        return cls(terms, idf, tuple(match_forms(terms)))
+        return cls(terms, idf, tuple(match_forms(terms)), years)
 
     def coverage(self, texts: Iterable[str]) -> float:
         """The share of the question's terms that occur in the texts (1 without terms)."""
