@@ -19,6 +19,8 @@ YEAR = re.compile(  # not a count or a measure: 2000名员工, 1800 W, 1500 unit
     r"|usd|rmb|hours|minutes|seconds|meters|metres|feet|miles|calories|mg|ml)\b))",
     re.IGNORECASE,
 )
+CHINESE_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})年")
+_CHINESE_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 DECADE = re.compile(r"(?<!\d)(1[5-9]\d|20\d)0(?:s|'s|\s*年代)")
 ASKS_TIME = re.compile(
     r"\bwhen\b|\b(?:what|which|in what)\s+(?:year|years|date|day|month|century|decade)\b"
@@ -36,7 +38,10 @@ def asked_years(question: str) -> frozenset[str]:
 
 
 def years_in(text: str, start: int = 0, end: int | None = None) -> frozenset[str]:
-    return frozenset(YEAR.findall(text, start, len(text) if end is None else end))
+    """The years named in `text[start:end]`, in digits or in Chinese numerals (二〇二二年)."""
+    end = len(text) if end is None else end
+    written = (y.translate(_CHINESE_DIGITS) for y in CHINESE_YEAR.findall(text, start, end))
+    return frozenset(YEAR.findall(text, start, end)) | {y for y in written if YEAR.fullmatch(y)}
 
 
 def about_other_years(asked: Set[str], named: Set[str]) -> bool:

@@ -20,6 +20,7 @@ from rag.query.years import about_other_years, asked_years, years_in
         ("公司有2000名员工吗？报销上限1500元", set()),
         ("Is the 1800 W model quieter than the one with 2,000 units sold?", set()),
         ("EMNLP2022的举办地", {"2022"}),
+        ("二〇二二年公司营收多少", {"2022"}),
         ("Which chain founded in the 1950s was first to serve pizza?", {"195"}),  # a decade
         ("1990年代和2001年的销量", {"199", "2001"}),
     ],
@@ -32,6 +33,7 @@ def test_years_in_a_span_of_a_text() -> None:
     text = "2021年和2022年，西西帕斯两次闯入四强。德约科维奇夺得2023年冠军。"
     assert years_in(text) == {"2021", "2022", "2023"}
     assert years_in(text, text.index("德")) == {"2023"}
+    assert years_in("本制度自二〇二四年一月起施行，一九九八年版废止。") == {"2024", "1998"}
 
 
 def test_a_text_is_about_other_years_only_when_it_names_years_and_none_asked() -> None:
