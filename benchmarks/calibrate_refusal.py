@@ -7,9 +7,10 @@ For each set, the evidence strength of the final context is measured (retrieval 
 It prints, for a grid of thresholds, the false-refusal rate on answerable questions and the refusal
 rate on foreign ones, per set and overall, and the best pair with false refusals <= --max-false.
 Then, at the configured thresholds, how many of each set's questions that name a year are refused
-when every year they name is moved 30 years on (2022 -> 2052): the documents report other years,
-so an answer would give another year's facts; with and without the check that the evidence names the
-question's year.
+when every year they name is moved 30 years on (2022 -> 2052), and how many of those that name a
+numbered name (NR-7, Apollo 11) when its number is moved 100 on (NR-107): the documents report other
+years and other models, so an answer would give their facts; with and without the check that the
+evidence names the question's years and numbered names.
 
     RAG_DATA_DIR=/tmp/rag-eval .venv/bin/python benchmarks/calibrate_refusal.py \
         /work/shared/bench/xquad-en /work/shared/bench/hotpotqa /work/shared/bench/contoso --limit 100
@@ -20,12 +21,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import cast
 
 from rag.components import Components
 from rag.eval.dataset import EvalSet, load_set
 from rag.query.evidence import EvidenceStrength
+from rag.query.numbered import numbered_names
 from rag.query.request import QueryRequest
 from rag.query.years import YEAR, asked_years
 from rag.settings import load_settings
@@ -35,6 +38,7 @@ DENSE_GRID = [0.3, 0.4, 0.5, 0.6, 0.7, 1.01]
 
 
 YEARS_LATER = 30
+NUMBERS_LATER = 100
 
 
 def main() -> None:
@@ -65,10 +69,12 @@ def main() -> None:
             for q in oset.questions[: args.limit]
         ]
         moved = [_moved(q.question) for q in own if asked_years(q.question) and YEAR.search(q.question)]
+        renumbered = [_renumbered(q.question) for q in own if numbered_names(q.question)]
         for role, questions in (
             ("answerable", [q.question for q in own]),
             ("foreign", [q.question for q in foreign]),
             ("other-year", moved),
+            ("other-number", renumbered),
         ):
             for question in questions:
                 prepared = pipeline.prepare(QueryRequest(question, f"eval-{name}", retrieval_only=True))
@@ -81,7 +87,7 @@ def main() -> None:
                         "coverage": e.term_coverage,
                         "dense": e.dense,
                         "dense_weight": e.dense_weight,
-                        "missing_years": sorted(e.missing_years),
+                        "unmatched": sorted(e.unmatched),
                     }
                 )
     if args.json:
@@ -96,6 +102,14 @@ def _moved(question: str) -> str:
     return YEAR.sub(lambda m: str(int(m.group(1)) + YEARS_LATER), question)
 
 
+def _renumbered(question: str) -> str:
+    for name, number in numbered_names(question):
+        pattern = rf"(?i)(?<![A-Za-z])({re.escape(name)}[\s-]?){re.escape(number)}(?![\d.])"
+        moved = str(int(number.split(".")[0]) + NUMBERS_LATER)
+        question = re.sub(pattern, rf"\g<1>{moved}", question)
+    return question
+
+
 def _language(qset: EvalSet) -> str:
     return qset.questions[0].lang if qset.questions else "en"
 
@@ -105,22 +119,30 @@ def _refused(row: dict[str, object], coverage: float, dense: float) -> bool:
         float(row["coverage"]),  # type: ignore[arg-type]
         float(row["dense"]),  # type: ignore[arg-type]
         float(row["dense_weight"]),  # type: ignore[arg-type]
-        frozenset(cast("list[str]", row["missing_years"])),
+        frozenset(cast("list[str]", row["unmatched"])),
     )
     return not evidence.sufficient(coverage, dense)
 
 
 def _report_moved(rows: list[dict[str, object]], coverage: float, dense: float) -> None:
-    print(
-        f"questions moved {YEARS_LATER} years on, refused at min_term_coverage={coverage}, "
-        f"min_dense_score={dense}:"
-    )
+    for role, what in (
+        ("other-year", f"questions whose years are moved {YEARS_LATER} on"),
+        ("other-number", f"questions whose numbered names are moved {NUMBERS_LATER} on"),
+    ):
+        print(f"{what}, refused at min_term_coverage={coverage}, min_dense_score={dense}:")
+        _report_role(rows, role, coverage, dense)
+
+
+def _report_role(rows: list[dict[str, object]], role: str, coverage: float, dense: float) -> None:
     for name in sorted({str(r["set"]) for r in rows}):
-        moved = [r for r in rows if r["set"] == name and r["role"] == "other-year"]
+        moved = [r for r in rows if r["set"] == name and r["role"] == role]
         if moved:
             checked = sum(_refused(r, coverage, dense) for r in moved) / len(moved)
-            unchecked = sum(_refused({**r, "missing_years": []}, coverage, dense) for r in moved) / len(moved)
-            print(f"  {name}: {checked:.2f} ({unchecked:.2f} without the year check), {len(moved)} questions")
+            unchecked = sum(_refused({**r, "unmatched": []}, coverage, dense) for r in moved) / len(moved)
+            print(
+                f"  {name}: {checked:.2f} ({unchecked:.2f} without the year and name check), "
+                f"{len(moved)} questions"
+            )
 
 
 def _report(rows: list[dict[str, object]], max_false: float) -> None:

@@ -8,7 +8,9 @@ question's words in one place.
 
 A question about a year ("2024年澳网男单冠军") is not answered from evidence that names only other
 years: it reports other times' events and would give another year's facts as the answer. Evidence that
-names no year at all (an undated policy) does not count against the question.
+names no year at all (an undated policy) does not count against the question. Likewise for a numbered
+name: evidence about the NR-7 alone does not answer a question about the NR-8. The passages' titles and
+headings count as part of the evidence here.
 
     strength = EvidenceStrength.measure(QueryTerms.of(question, stats), passages, dense_weight)
 """
@@ -19,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.query.compress import Passage
+from rag.query.numbered import numbered_names, other_numbers
 from rag.query.terms import QueryTerms, sentence_windows
 from rag.query.years import about_other_years, years_in
 
@@ -28,22 +31,24 @@ class EvidenceStrength:
     term_coverage: float  # 0..1, IDF-weighted share of question terms in the best two-sentence window
     dense: float  # best dense similarity of a passage's chunk to the question
     dense_weight: float  # how far the dense score can be trusted for this question (embedder coverage)
-    missing_years: frozenset[str] = (
-        frozenset()
-    )  # the question's years, when the passages name only other years
+    # the years or numbered names the question asks about, when the evidence names only others of them
+    unmatched: frozenset[str] = frozenset()
 
     @classmethod
     def measure(cls, query: QueryTerms, passages: Sequence[Passage], dense_weight: float) -> EvidenceStrength:
         dense = max((p.dense for p in passages), default=0.0)
-        named = frozenset().union(*(years_in(p.text) for p in passages))
-        missing = query.years if about_other_years(query.years, named) else frozenset()
+        labelled = [f"{p.title}\n{p.section}\n{p.text}" for p in passages]
+        years = frozenset().union(*(years_in(text) for text in labelled))
+        unmatched = other_numbers(query.numbered, frozenset().union(*(numbered_names(t) for t in labelled)))
+        if about_other_years(query.years, years):
+            unmatched |= query.years
         if not query.terms or not passages:
-            return cls(0.0, dense, dense_weight, missing)
+            return cls(0.0, dense, dense_weight, unmatched)
         best = max(query.covered(w) for p in passages for w in sentence_windows(p.text))
-        return cls(best, dense, dense_weight, missing)
+        return cls(best, dense, dense_weight, unmatched)
 
     def sufficient(self, min_term_coverage: float, min_dense: float) -> bool:
-        if self.missing_years:
+        if self.unmatched:
             return False
         return self.term_coverage >= min_term_coverage or (
             self.dense_weight >= 0.5 and self.dense >= min_dense

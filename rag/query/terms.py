@@ -13,6 +13,7 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 
 from ingest.chunking import sentence_spans
+from rag.query.numbered import numbered_names
 from rag.query.years import asked_years
 from vectorstore.catalog import TermStats
 from vectorstore.lexical_tokens import has_cjk, match_forms, match_terms, question_terms
@@ -24,6 +25,7 @@ class QueryTerms:
     idf: dict[str, float]  # BM25 IDF over the collection's chunks
     forms: tuple[str, ...] = ()  # each term as `match_terms` gives it (stemmed)
     years: frozenset[str] = frozenset()  # the years the question is about (`asked_years`)
+    numbered: frozenset[tuple[str, str]] = frozenset()  # the numbered names it names (NR-8, version 5.0)
     total: float = field(init=False)  # the IDF weight of all terms (1 without terms)
 
     def __post_init__(self) -> None:
@@ -33,14 +35,15 @@ class QueryTerms:
     def of(cls, question: str, stats: TermStats) -> QueryTerms:
         terms = tuple(dict.fromkeys(question_terms(question)))
         years = asked_years(question)
+        numbered = numbered_names(question)
         if not terms:
-            return cls((), {}, years=years)
+            return cls((), {}, years=years, numbered=numbered)
         n = max(stats.chunk_count(), 1)
         idf = {}
         for t in terms:
             df = stats.document_frequency(t)
             idf[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        return cls(terms, idf, tuple(match_forms(terms)), years)
+        return cls(terms, idf, tuple(match_forms(terms)), years, numbered)
 
     def coverage(self, texts: Iterable[str]) -> float:
         """The share of the question's terms that occur in the texts (1 without terms)."""

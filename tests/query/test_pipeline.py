@@ -72,6 +72,7 @@ def test_answerable_question_gets_a_cited_answer(e2e: Components) -> None:
         ("What is the boiling point of liquid nitrogen?", "en"),
         ("Who won the football world cup in 1998?", "en"),
         ("Which kit did the 2023 firmware release add support for?", "en"),  # the notes are of 2025-26
+        ("How long does the NR-8 run on one charge?", "en"),  # the samples describe the NR-7
         ("公司的股票期权如何分配？", "zh"),
         ("新员工的试用期是几个月？", "zh"),
     ],
