@@ -1,5 +1,6 @@
-"""The question's content words and their rarity in the collection, computed once per query and shared
-by the stages that weigh evidence (the budget growth after compression, the refusal check).
+"""The question's content words and their rarity in the collection, and the years and numbered names it
+pins down, computed once per query and shared by the stages that weigh evidence (the budget growth
+after compression, the refusal check).
 
     terms = QueryTerms.of("How long does the NR-7 battery last?", TermStats(catalog, info))
     terms.idf["battery"]
