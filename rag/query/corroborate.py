@@ -58,7 +58,7 @@ class Corroboration:
         about other years than the question's bears on another event."""
         out = []
         for a, b in sentence_spans(text):
-            if about_other_years(years, years_in(text, a, b)):
+            if years and about_other_years(years, years_in(text, a, b)):
                 continue
             tokens = content_tokens(text[a:b])
             said = tokens - asked

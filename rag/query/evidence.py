@@ -37,11 +37,7 @@ class EvidenceStrength:
     @classmethod
     def measure(cls, query: QueryTerms, passages: Sequence[Passage], dense_weight: float) -> EvidenceStrength:
         dense = max((p.dense for p in passages), default=0.0)
-        labelled = [f"{p.title}\n{p.section}\n{p.text}" for p in passages]
-        years = frozenset().union(*(years_in(text) for text in labelled))
-        unmatched = other_numbers(query.numbered, frozenset().union(*(numbered_names(t) for t in labelled)))
-        if about_other_years(query.years, years):
-            unmatched |= query.years
+        unmatched = _unmatched(query, passages)
         if not query.terms or not passages:
             return cls(0.0, dense, dense_weight, unmatched)
         best = max(query.covered(w) for p in passages for w in sentence_windows(p.text))
@@ -53,3 +49,15 @@ class EvidenceStrength:
         return self.term_coverage >= min_term_coverage or (
             self.dense_weight >= 0.5 and self.dense >= min_dense
         )
+
+
+def _unmatched(query: QueryTerms, passages: Sequence[Passage]) -> frozenset[str]:
+    """The question's years and numbered names whose kind the passages (titles and headings included)
+    name only with other values; nothing is read when the question pins down neither."""
+    if not query.years and not query.numbered:
+        return frozenset()
+    labelled = [f"{p.title}\n{p.section}\n{p.text}" for p in passages]
+    unmatched = other_numbers(query.numbered, frozenset().union(*(numbered_names(t) for t in labelled)))
+    if about_other_years(query.years, frozenset().union(*(years_in(t) for t in labelled))):
+        unmatched |= query.years
+    return unmatched
