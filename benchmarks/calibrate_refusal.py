@@ -8,9 +8,9 @@ It prints, for a grid of thresholds, the false-refusal rate on answerable questi
 rate on foreign ones, per set and overall, and the best pair with false refusals <= --max-false.
 Then, at the configured thresholds, how many of each set's questions that name a year are refused
 when every year they name is moved 30 years on (2022 -> 2052), and how many of those that name a
-numbered name (NR-7, Apollo 11) when its number is moved 100 on (NR-107): the documents report other
-years and other models, so an answer would give their facts; with and without the check that the
-evidence names the question's years and numbered names.
+numbered name (NR-7, Apollo 11, 第七届) when its number is moved 100 on (NR-107, 第107届; quarters
+are not moved): the documents report other years and other models, so an answer would give their
+facts; with and without the check that the evidence names the question's years and numbered names.
 
     RAG_DATA_DIR=/tmp/rag-eval .venv/bin/python benchmarks/calibrate_refusal.py \
         /work/shared/bench/xquad-en /work/shared/bench/hotpotqa /work/shared/bench/contoso --limit 100
@@ -28,7 +28,7 @@ from typing import cast
 from rag.components import Components
 from rag.eval.dataset import EvalSet, load_set
 from rag.query.evidence import EvidenceStrength
-from rag.query.numbered import numbered_names
+from rag.query.numbered import ORDINAL, chinese_number, numbered_names
 from rag.query.request import QueryRequest
 from rag.query.years import YEAR, asked_years
 from rag.settings import load_settings
@@ -69,7 +69,7 @@ def main() -> None:
             for q in oset.questions[: args.limit]
         ]
         moved = [_moved(q.question) for q in own if asked_years(q.question) and YEAR.search(q.question)]
-        renumbered = [_renumbered(q.question) for q in own if numbered_names(q.question)]
+        renumbered = [r for q in own if (r := _renumbered(q.question)) != q.question]
         for role, questions in (
             ("answerable", [q.question for q in own]),
             ("foreign", [q.question for q in foreign]),
@@ -107,7 +107,12 @@ def _renumbered(question: str) -> str:
         pattern = rf"(?i)(?<![A-Za-z])({re.escape(name)}[\s-]?){re.escape(number)}(?![\d.])"
         moved = str(int(number.split(".")[0]) + NUMBERS_LATER)
         question = re.sub(pattern, rf"\g<1>{moved}", question)
-    return question
+    return ORDINAL.sub(_moved_ordinal, question)
+
+
+def _moved_ordinal(m: re.Match[str]) -> str:
+    number = chinese_number(m.group(1)) if m.group(1) else "1"
+    return m.group(0) if number is None else f"第{int(number) + NUMBERS_LATER}{m.group(2) or m.group(3)}"
 
 
 def _language(qset: EvalSet) -> str:

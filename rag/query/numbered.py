@@ -1,8 +1,12 @@
-"""Numbered names a question pins down: NR-8, GPT4, A320, version 5.0, Apollo 11. Evidence about the
-NR-7 does not answer a question about the NR-8, though every other word of it matches.
+"""Numbered names a question pins down: NR-8, GPT4, A320, version 5.0, Apollo 11, iPhone 14, Chinese
+ordinals (第七届, 第95届, 首届) and quarters (Q1, 第一季度). Evidence about the NR-7 does not answer a
+question about the NR-8, though every other word of it matches; nor does a report on the 第六届
+answer one about the 第七届.
 
     numbered_names("How long does the NR-8 run?")     # {("nr", "8")}
     numbered_names("What changed in version 5.0?")    # {("version", "5.0")}
+    numbered_names("第十四届全运会在哪举行")          # {("届", "14")}: the measure word names the series
+    numbered_names("美团2022年一季度营收")            # {("quarter", "1")}, as for Q1 or "first quarter"
 """
 
 from __future__ import annotations
@@ -16,32 +20,89 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 _NUMBER = r"(\d+(?:\.\d+)*)(?![A-Za-z0-9_]|\.\d)"
 _GLUED = re.compile(r"(?<![A-Za-z0-9_.\-])([A-Za-z]{1,12})-?" + _NUMBER)  # NR-8, GPT4, A320, MU5735
 _SPACED = re.compile(
-    r"(?<![A-Za-z0-9_])([A-Z][A-Za-z]{2,}|version|model|release|chapter|section)\s+" + _NUMBER
+    r"(?<![A-Za-z0-9_])([A-Z][A-Za-z]{2,}|[a-z]+[A-Z][A-Za-z]*|version|model|release|chapter|section)\s+"
+    + _NUMBER
 )
+_CN_DIGITS = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+# 第七届 / 第95届 / 首届: the ordinal and its measure word (季度 before 季). Not 次 (第一次, 首次): prose
+# says "for the first time" everywhere, so it names no series
+ORDINAL = re.compile(
+    r"(?:第\s*(\d+|[零〇一二两三四五六七八九十百千]+)\s*(届|季|期|代|轮|集|版|批|任|章|节|条|号)"
+    r"|首\s*(届))(?!度)"
+)
+# a quarter however written: Q3, 第三季度, 三季度, the third quarter
+QUARTER = re.compile(
+    r"(?<![A-Za-z0-9])Q([1-4])(?![A-Za-z0-9])|第?\s*([1-4一二三四])\s*季度"
+    r"|\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter",
+    re.IGNORECASE,
+)
+_QUARTERS = dict(zip("一二三四", "1234", strict=True)) | dict(
+    zip(("first", "second", "third", "fourth"), "1234", strict=True)
+)
+# 本届 / this edition: the text speaks of an edition it does not number, which may be the one asked
+THIS_EDITION = re.compile(r"(?:本|这|此|该|今)\s*(届|季|期|代|轮|集|版|批|任)")
+ANY = "*"
 _NOT_NAMES = ENGLISH_STOP_WORDS | frozenset(
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec "
-    "what which who whom whose when where why how".split()
+    "what which who whom whose when where why how "
+    "fy q".split()  # FY22 is a year (`years.years_in`), Q3 a quarter
 )
 
 
 def numbered_names(text: str) -> frozenset[tuple[str, str]]:
-    """(name, number) pairs, the name lower-cased."""
+    """(name, number) pairs, the name lower-cased; a Chinese ordinal's name is its measure word and its
+    number is written in digits (第十四届 and 第14届 are ("届", "14"), 首届 is ("届", "1"), 本届 is
+    ("届", ANY))."""
     found = {(m.group(1).lower(), m.group(2)) for p in (_GLUED, _SPACED) for m in p.finditer(text)}
-    return frozenset((name, number) for name, number in found if name not in _NOT_NAMES)
+    names = {(name, number) for name, number in found if name not in _NOT_NAMES}
+    for m in ORDINAL.finditer(text):
+        number = chinese_number(m.group(1)) if m.group(1) else "1"
+        if number is not None:
+            names.add((m.group(2) or m.group(3), number))
+    names.update((m.group(1), ANY) for m in THIS_EDITION.finditer(text))
+    for m in QUARTER.finditer(text):
+        written = next(g for g in m.groups() if g).lower()
+        names.add(("quarter", _QUARTERS.get(written, written[0])))
+    return frozenset(names)
+
+
+def chinese_number(text: str) -> str | None:
+    """An integer written in digits or in Chinese numerals (十四, 九十五, 一百零七), as digits."""
+    if text.isdigit():
+        return str(int(text))
+    if not any(c in _CN_UNITS for c in text):  # digit by digit: 二〇二二
+        digits = [_CN_DIGITS.get(c) for c in text]
+        return "".join(map(str, digits)) if None not in digits else None
+    total, digit = 0, None
+    for c in text:
+        if c in _CN_DIGITS:
+            digit = _CN_DIGITS[c]
+        elif c in _CN_UNITS:
+            total += (1 if digit is None else digit) * _CN_UNITS[c]
+            digit = None
+        else:
+            return None
+    return str(total + (digit or 0))
 
 
 def other_numbers(asked: Set[tuple[str, str]], named: Set[tuple[str, str]]) -> frozenset[str]:
-    """The asked names ("NR-8") whose name the evidence gives only other numbers ("NR-7")."""
+    """The asked names ("NR-8") whose name the evidence gives only other numbers ("NR-7"). A Chinese
+    ordinal also counts as named by the same number in a Latin-script name (第50届超级碗 is Super
+    Bowl 50), and an unnumbered edition (本届) may be any."""
     numbers: dict[str, set[str]] = defaultdict(set)
     for name, number in named:
         numbers[name].add(number)
+    latin = {n for name, ns in numbers.items() if name.isascii() for n in ns}
     by_name: dict[str, set[str]] = defaultdict(set)
     for name, number in asked:
         by_name[name].add(number)
     return frozenset(
         f"{name} {number}"
         for name, wanted in by_name.items()
-        if numbers.get(name) and not wanted & numbers[name]
+        if numbers.get(name)
+        and ANY not in numbers[name]
+        and not wanted & (numbers[name] if name.isascii() else numbers[name] | latin)
         for number in sorted(wanted)
     )

@@ -20,6 +20,7 @@ YEAR = re.compile(  # not a count or a measure: 2000名员工, 1800 W, 1500 unit
     re.IGNORECASE,
 )
 CHINESE_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})年")
+FISCAL_YEAR = re.compile(r"(?<![A-Za-z0-9])FY\s?'?(\d\d(?:\d\d)?)(?!\d)", re.IGNORECASE)  # FY22, FY2022
 _CHINESE_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 DECADE = re.compile(r"(?<!\d)(1[5-9]\d|20\d)0(?:s|'s|\s*年代)")
 ASKS_TIME = re.compile(
@@ -38,9 +39,11 @@ def asked_years(question: str) -> frozenset[str]:
 
 
 def years_in(text: str, start: int = 0, end: int | None = None) -> frozenset[str]:
-    """The years named in `text[start:end]`, in digits or in Chinese numerals (二〇二二年)."""
+    """The years named in `text[start:end]`, in digits, in Chinese numerals (二〇二二年) or as a fiscal
+    year (FY22)."""
     end = len(text) if end is None else end
-    written = (y.translate(_CHINESE_DIGITS) for y in CHINESE_YEAR.findall(text, start, end))
+    written = [y.translate(_CHINESE_DIGITS) for y in CHINESE_YEAR.findall(text, start, end)]
+    written += [y if len(y) == 4 else "20" + y for y in FISCAL_YEAR.findall(text, start, end)]
     return frozenset(YEAR.findall(text, start, end)) | {y for y in written if YEAR.fullmatch(y)}
 
 

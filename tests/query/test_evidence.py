@@ -8,6 +8,7 @@ import pytest
 from rag.components import Components
 from rag.query.compress import Passage
 from rag.query.evidence import EvidenceStrength
+from rag.query.numbered import numbered_names
 from rag.query.request import QueryRequest
 from rag.query.terms import QueryTerms
 from tests.query._support import SAMPLES_COLLECTION
@@ -148,3 +149,23 @@ def test_a_question_about_another_model_or_version_than_the_evidence_is_not_answ
     assert not strength(e2e, question).sufficient(minimum.min_term_coverage, minimum.min_dense_score)
     same = question.replace("NR-8", "NR-7").replace("5.0", "4.2")
     assert strength(e2e, same).sufficient(minimum.min_term_coverage, minimum.min_dense_score)
+
+
+@pytest.mark.parametrize(
+    ("passage", "answers"),
+    [
+        ("第六届立法会共有70个议席。", False),  # another edition's figure
+        ("第七届立法会共有90个议席。", True),
+        ("本届立法会共有90个议席，比第六届多20席。", True),  # this (unnumbered) edition may be the one
+    ],
+)
+def test_a_question_about_another_edition_of_a_chinese_series_is_not_answered(
+    passage: str, answers: bool
+) -> None:
+    question = "第七届立法会有多少个议席？"
+    terms = tuple(question_terms(question))
+    query = QueryTerms(
+        terms, dict.fromkeys(terms, 1.0), tuple(match_forms(terms)), numbered=numbered_names(question)
+    )
+    evidence = [Passage("d", "d.txt", "立法会选举", None, "", passage, 0, len(passage), 1.0)]
+    assert EvidenceStrength.measure(query, evidence, 0.0).sufficient(0.5, 0.5) is answers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.query.numbered import numbered_names, other_numbers
+from rag.query.numbered import chinese_number, numbered_names, other_numbers
 
 
 @pytest.mark.parametrize(
@@ -17,6 +17,14 @@ from rag.query.numbered import numbered_names, other_numbers
         ("Who commanded Apollo 11?", {("apollo", "11")}),
         ("Version 4.2 (March 2026)", {("version", "4.2")}),
         ("In 1990, at 5 pm on May 5, the 5G network", set()),  # words, months and units are no names
+        ("How much is the iPhone 14 and macOS 13?", {("iphone", "14"), ("macos", "13")}),
+        ("第十四届全运会在哪举行", {("届", "14")}),  # a Chinese ordinal: its measure word names the series
+        ("第14届全运会和首届进博会", {("届", "14"), ("届", "1")}),
+        ("神秘博士第三季和第二十集", {("季", "3"), ("集", "20")}),
+        ("美团2022年第一季度营收", {("quarter", "1")}),  # a quarter, however written
+        ("一季度营收和Q3利润，third quarter", {("quarter", "1"), ("quarter", "3")}),
+        ("第一次直接选举，首次亮相，第一名", set()),  # "for the first time" names no series
+        ("FY22 revenue", set()),  # a fiscal year is a year
     ],
 )
 def test_numbered_names(text: str, names: set[tuple[str, str]]) -> None:
@@ -28,3 +36,31 @@ def test_evidence_about_other_numbers_of_an_asked_name() -> None:
     assert other_numbers({("nr", "8")}, {("nr", "7"), ("nr", "8")}) == frozenset()
     assert other_numbers({("nr", "8"), ("nr", "7")}, {("nr", "7")}) == frozenset()  # a comparison
     assert other_numbers({("nr", "8")}, {("version", "4.2")}) == frozenset()  # the NR line unnamed
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("14", "14"),
+        ("七", "7"),
+        ("十四", "14"),
+        ("二十", "20"),
+        ("九十五", "95"),
+        ("一百零七", "107"),
+        ("二〇二二", "2022"),
+        ("十亿", None),
+    ],
+)
+def test_chinese_number(text: str, number: str | None) -> None:
+    assert chinese_number(text) == number
+
+
+def test_evidence_about_another_edition_of_a_chinese_series() -> None:
+    asked = numbered_names("第七届立法会有多少个议席？")
+    assert other_numbers(asked, numbered_names("第六届立法会共有70个议席。")) == {"届 7"}
+    assert other_numbers(asked, numbered_names("第6届和第七届立法会")) == frozenset()
+    assert other_numbers(numbered_names("Q2营收"), numbered_names("第一季度营收")) == {"quarter 2"}
+    # the same number in a Latin-script name, or an edition the text does not number, may be the one
+    assert other_numbers(numbered_names("第50届超级碗"), numbered_names("Super Bowl 50: 第49届")) == set()
+    assert other_numbers(asked, numbered_names("本届立法会共90席，比第六届多20席。")) == frozenset()
+    assert other_numbers(numbered_names("NR-8"), numbered_names("NR-7 and version 8")) == {"nr 8"}

@@ -23,6 +23,7 @@ from rag.query.years import about_other_years, asked_years, years_in
         ("二〇二二年公司营收多少", {"2022"}),
         ("Which chain founded in the 1950s was first to serve pizza?", {"195"}),  # a decade
         ("1990年代和2001年的销量", {"199", "2001"}),
+        ("What was FY22 revenue, against FY2021?", {"2022", "2021"}),  # fiscal years
     ],
 )
 def test_asked_years(question: str, years: set[str]) -> None:
