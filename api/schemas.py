@@ -3,12 +3,13 @@ model `rag ask --json` prints."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.llm.base import ChatMessage, Role
-from rag.query.request import Filters, Stage
+from rag.query.request import Filters, Stage, epoch_seconds
 from rag.types import Citation, QueryResponse
 
 
@@ -23,15 +24,19 @@ class HistoryMessage(BaseModel):
 class FiltersIn(BaseModel):
     source_prefix: str | None = Field(default=None, description="only sources starting with this")
     file_types: list[str] = Field(default_factory=list, description="only these file types, e.g. pdf, md")
-    modified_after: float | None = Field(default=None, description="file modification time, epoch seconds")
-    modified_before: float | None = None
+    modified_after: datetime | None = Field(
+        default=None,
+        description="only files modified after this: an ISO 8601 date or time (UTC unless it names a "
+        "time zone), or epoch seconds",
+    )
+    modified_before: datetime | None = Field(default=None, description="only files modified before this")
 
     def to_filters(self) -> Filters:
         return Filters(
             source_prefix=self.source_prefix,
             file_types=tuple(t.lower().lstrip(".") for t in self.file_types),
-            modified_after=self.modified_after,
-            modified_before=self.modified_before,
+            modified_after=epoch_seconds(self.modified_after),
+            modified_before=epoch_seconds(self.modified_before),
         )
 
 

@@ -1,8 +1,10 @@
-"""`rag ask "QUESTION" [--collection NAME] [--json] [--retrieval-only]`"""
+"""`rag ask "QUESTION" [--collection NAME] [--json] [--retrieval-only] [--source P] [--type T]
+[--after DATE] [--before DATE]`"""
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -10,9 +12,11 @@ import typer
 from rag.cli.output import out_console, print_json
 from rag.components import Components
 from rag.query.pipeline import Delta, Final
-from rag.query.request import Filters, QueryRequest
+from rag.query.request import Filters, QueryRequest, epoch_seconds
 from rag.settings import load_settings
 from rag.types import QueryResponse
+
+DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"]
 
 
 def register(app: typer.Typer) -> None:
@@ -31,6 +35,14 @@ def ask(
     file_type: Annotated[
         list[str] | None, typer.Option("--type", help="only these file types (pdf, md...)")
     ] = None,
+    after: Annotated[
+        datetime | None,
+        typer.Option(help="only files modified after this date or time (UTC)", formats=DATE_FORMATS),
+    ] = None,
+    before: Annotated[
+        datetime | None,
+        typer.Option(help="only files modified before this date or time (UTC)", formats=DATE_FORMATS),
+    ] = None,
 ) -> None:
     """Answer a question from the indexed documents, citing the passages it used."""
     settings = load_settings()
@@ -39,7 +51,12 @@ def ask(
         question=question,
         collection=collection or settings.collection,
         top_k=top_k,
-        filters=Filters(source_prefix=source, file_types=tuple(file_type or ())),
+        filters=Filters(
+            source_prefix=source,
+            file_types=tuple(file_type or ()),
+            modified_after=epoch_seconds(after),
+            modified_before=epoch_seconds(before),
+        ),
         retrieval_only=retrieval_only,
     )
     if json_output:
@@ -53,6 +70,13 @@ def ask(
             response = event.response
     assert response is not None
     _print(response, retrieval_only)
+    if not response.context:
+        why = (
+            "no passage matches the question"
+            if request.filters.empty
+            else "no indexed document matches the filters (--source, --type, --after, --before)"
+        )
+        out_console.print(f"[yellow]note: {why}[/]")
 
 
 def _print(response: QueryResponse, retrieval_only: bool) -> None:

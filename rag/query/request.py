@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
 from rag.llm.base import ChatMessage
@@ -35,6 +36,13 @@ class Filters:
     @property
     def empty(self) -> bool:
         return not (self.source_prefix or self.file_types or self.modified_after or self.modified_before)
+
+
+def epoch_seconds(moment: datetime | None) -> float | None:
+    """A date filter's bound in epoch seconds; a time without a time zone is UTC."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,25 @@ def test_retrieval_only_returns_context_without_answer(client: TestClient) -> No
     assert "generate" not in body["timings"]
 
 
+def test_filters_reach_every_search(client: TestClient) -> None:
+    def sources(**filters: object) -> list[str]:
+        body = {"question": QUESTION, "filters": filters, "options": {"retrieval_only": True}}
+        response = client.post("/v1/query", json=body)
+        assert response.status_code == 200, response.text
+        return [c["source"] for c in response.json()["context"]]
+
+    assert any(s.endswith(QUESTION_SOURCE) for s in sources())
+    assert not any(s.endswith(QUESTION_SOURCE) for s in sources(file_types=["md", ".TXT"]))
+    # the sample files were written after 2000 and before 2999: ISO dates, with or without a zone,
+    # and epoch seconds
+    assert sources(modified_after="2999-01-01") == []
+    assert sources(modified_before="2000-01-01T00:00:00+08:00") == []
+    assert sources(modified_after=946684800, modified_before="2999-01-01") == sources()
+    response = client.post("/v1/query", json={"question": QUESTION, "filters": {"modified_after": "soon"}})
+    assert response.status_code == 422
+    assert "modified_after" in response.text
+
+
 def test_question_not_in_documents_is_refused(client: TestClient) -> None:
     body = client.post("/v1/query", json={"question": "What is the boiling point of liquid nitrogen?"}).json()
     assert body["refused"] is True

@@ -57,6 +57,17 @@ def test_cli_ingest_and_ask_against_a_chroma_server(tmp_path: Path, chroma_serve
     context = json.loads(evidence.stdout)["context"]
     assert "robot-faq" in context[0]["source"] and "11 hours" in context[0]["text"]
 
+    ask = ["ask", QUESTION, "--collection", "samples", "--retrieval-only"]
+    later = run_rag([*ask, "--json", "--after", "2999-01-01"], env)  # the samples were written before
+    assert later.returncode == 0, later.stderr
+    assert json.loads(later.stdout)["context"] == []
+    earlier = run_rag([*ask, "--json", "--before", "2999-01-01T00:00"], env)
+    assert json.loads(earlier.stdout)["context"][0]["source"] == context[0]["source"]
+    told = run_rag([*ask, "--after", "2999-01-01"], env)
+    assert "no indexed document matches the filters" in told.stdout, told.stdout
+    bad = run_rag([*ask, "--after", "yesterday"], env)
+    assert bad.returncode != 0 and "--after" in bad.stderr and "%Y-%m-%d" in bad.stderr
+
     answered = run_rag(["ask", QUESTION, "--collection", "samples", "--json"], env)
     assert answered.returncode == 0, answered.stderr
     response = json.loads(answered.stdout)
