@@ -143,7 +143,7 @@ class Answerer:
         if withhold_unsupported and not cited.used_ids:
             best = passages[0].core if passages else ""
             if quote_unsupported and best:
-                quote = QUOTE[lang].format(text=best.strip())
+                quote = QUOTE[lang].format(text=" ".join(best.split()))  # headings' line breaks too
                 return FinalAnswer(quote, False, attribute(quote, sources), quoted=True)
             return FinalAnswer(UNSUPPORTED[lang], True, cited)
         return FinalAnswer(cited.text, False, cited)

@@ -180,3 +180,17 @@ def test_finish_keeps_a_supported_answer_with_checked_citations() -> None:
         "How long does the NR-7 run?", text, FAQ, drop_unsupported=False
     )
     assert kept.text == "The NR-7 runs for 11 hours on one charge [1]. It was designed in Oslo."
+
+
+def test_an_unsupported_answer_is_replaced_by_a_quote_of_the_best_evidence_on_one_line() -> None:
+    policy = passage("二、住宿标准\n国内出差住宿费每晚不超过六百元人民币。")
+    policy.core = "二、住宿标准\n国内出差住宿费每晚不超过六百元人民币。"
+    final = Answerer(None).finish(  # type: ignore[arg-type]
+        "国内出差住宿费每晚不超过多少钱？",
+        "1、北风机器人公司 2、北风机器人公司",
+        [policy],
+        quote_unsupported=True,
+    )
+    assert final.quoted and not final.refused
+    assert final.text == "文档中写道：“二、住宿标准 国内出差住宿费每晚不超过六百元人民币。”[1]"
+    assert final.cited is not None and final.cited.used_ids == [1]
