@@ -28,7 +28,8 @@ from typing import cast
 from rag.components import Components
 from rag.eval.dataset import EvalSet, load_set
 from rag.query.evidence import EvidenceStrength
-from rag.query.numbered import ORDINAL, chinese_number, numbered_names
+from rag.query.numbered import ORDINAL, numbered_names
+from rag.query.numerals import chinese_number
 from rag.query.request import QueryRequest
 from rag.query.years import YEAR, asked_years
 from rag.settings import load_settings

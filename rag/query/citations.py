@@ -22,6 +22,7 @@ from functools import lru_cache
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ingest.chunking import sentence_spans
+from rag.query.numerals import CN_NUMERALS, chinese_number
 from vectorstore.lexical_tokens import has_cjk, lexical_tokens
 
 MARKER = re.compile(r"\s*[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
@@ -37,22 +38,39 @@ class CitedAnswer:
     model_cited: bool  # the model itself produced at least one valid citation
 
 
-_CN_NUMERALS = "零〇一二两三四五六七八九十百千万亿"
-# digits; Chinese numerals of two or more characters (五十, 一百); one before a measure word (五小时)
+# digits (with 万 / 亿: 3.71万); Chinese numerals of two or more characters (五十, 一百); one before a
+# measure word (五小时)
 NUMBER = re.compile(
-    rf"\d+(?:[.,]\d+)*|[{_CN_NUMERALS}]{{2,}}|[二两三四五六七八九十](?=[个次人名位年月日天元岁届项座家种倍场号小])"
+    rf"\d+(?:[.,]\d+)*(?:\s*[万亿])?|[{CN_NUMERALS}]{{2,}}"
+    r"|[二两三四五六七八九十](?=[个次人名位年月日天元岁届项座家种倍场号小])"
 )
+_GROUPS = {"万": 10_000, "亿": 100_000_000}
 
 
 @lru_cache(maxsize=8192)  # corroboration and citation checks read the same candidate sentences
 def content_tokens(text: str) -> frozenset[str]:
     """Words that can carry a claim (no function words, no single letters), plus each whole number
-    as `#2.5` (so 2.5 is not supported by a source that has 2 and 5 apart)."""
+    as `#2.5` (so 2.5 is not supported by a source that has 2 and 5 apart). Numbers are read, not
+    matched as written: 六百元 and 600元 give the same tokens, 3.71万 is 37100."""
+    values = [(m, number_value(m.group())) for m in NUMBER.finditer(text)]
+    read = text
+    for m, value in reversed(values):
+        read = f"{read[: m.start()]}{value}{read[m.end() :]}"
     words = {
-        t for t in lexical_tokens(text) if t not in ENGLISH_STOP_WORDS and (len(t) > 1 or not t.isascii())
+        t for t in lexical_tokens(read) if t not in ENGLISH_STOP_WORDS and (len(t) > 1 or not t.isascii())
     }
-    numbers = {"#" + n.replace(",", "").rstrip(".") for n in NUMBER.findall(text)}
-    return frozenset(words | numbers)
+    return frozenset(words | {"#" + value for _, value in values})
+
+
+def number_value(written: str) -> str:
+    """A number as digits: 1,200 -> 1200, 六百 -> 600, 3.71万 -> 37100 (as written if unreadable)."""
+    n = written.replace(",", "").replace(" ", "").rstrip(".")
+    if n[-1] in _GROUPS and n[0].isdigit():
+        value = round(float(n[:-1]) * _GROUPS[n[-1]], 4)
+        return str(int(value)) if value.is_integer() else str(value)
+    if n.isascii():
+        return n
+    return chinese_number(n) or n
 
 
 def support(sentence_tokens: AbstractSet[str], source_tokens: AbstractSet[str]) -> float:
@@ -115,7 +133,7 @@ def attribute(
             continue  # small models loop: a sentence said before (or its cut-off start) is said once
         said.append(plain)
         tokens = content_tokens(plain)
-        claim = tokens - asked
+        claim = frozenset(t for t in tokens - asked if not t.isdigit())  # a number counts once, as #n
         about = (tokens & asked) or asked  # a bare answer ("1901 [2]") is about the whole question
         scores = {
             i: support(claim, toks) if colocated(claim, about, source_sentences[i]) else 0.0

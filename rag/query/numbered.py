@@ -17,14 +17,14 @@ from collections.abc import Set
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from rag.query.numerals import chinese_number
+
 _NUMBER = r"(\d+(?:\.\d+)*)(?![A-Za-z0-9_]|\.\d)"
 _GLUED = re.compile(r"(?<![A-Za-z0-9_.\-])([A-Za-z]{1,12})-?" + _NUMBER)  # NR-8, GPT4, A320, MU5735
 _SPACED = re.compile(
     r"(?<![A-Za-z0-9_])([A-Z][A-Za-z]{2,}|[a-z]+[A-Z][A-Za-z]*|version|model|release|chapter|section)\s+"
     + _NUMBER
 )
-_CN_DIGITS = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 # 第七届 / 第95届 / 首届: the ordinal and its measure word (季度 before 季). Not 次 (第一次, 首次): prose
 # says "for the first time" everywhere, so it names no series
 ORDINAL = re.compile(
@@ -66,25 +66,6 @@ def numbered_names(text: str) -> frozenset[tuple[str, str]]:
         written = next(g for g in m.groups() if g).lower()
         names.add(("quarter", _QUARTERS.get(written, written[0])))
     return frozenset(names)
-
-
-def chinese_number(text: str) -> str | None:
-    """An integer written in digits or in Chinese numerals (十四, 九十五, 一百零七), as digits."""
-    if text.isdigit():
-        return str(int(text))
-    if not any(c in _CN_UNITS for c in text):  # digit by digit: 二〇二二
-        digits = [_CN_DIGITS.get(c) for c in text]
-        return "".join(map(str, digits)) if None not in digits else None
-    total, digit = 0, None
-    for c in text:
-        if c in _CN_DIGITS:
-            digit = _CN_DIGITS[c]
-        elif c in _CN_UNITS:
-            total += (1 if digit is None else digit) * _CN_UNITS[c]
-            digit = None
-        else:
-            return None
-    return str(total + (digit or 0))
 
 
 def other_numbers(asked: Set[tuple[str, str]], named: Set[tuple[str, str]]) -> frozenset[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.query.numbered import chinese_number, numbered_names, other_numbers
+from rag.query.numbered import numbered_names, other_numbers
 
 
 @pytest.mark.parametrize(
@@ -36,23 +36,6 @@ def test_evidence_about_other_numbers_of_an_asked_name() -> None:
     assert other_numbers({("nr", "8")}, {("nr", "7"), ("nr", "8")}) == frozenset()
     assert other_numbers({("nr", "8"), ("nr", "7")}, {("nr", "7")}) == frozenset()  # a comparison
     assert other_numbers({("nr", "8")}, {("version", "4.2")}) == frozenset()  # the NR line unnamed
-
-
-@pytest.mark.parametrize(
-    ("text", "number"),
-    [
-        ("14", "14"),
-        ("七", "7"),
-        ("十四", "14"),
-        ("二十", "20"),
-        ("九十五", "95"),
-        ("一百零七", "107"),
-        ("二〇二二", "2022"),
-        ("十亿", None),
-    ],
-)
-def test_chinese_number(text: str, number: str | None) -> None:
-    assert chinese_number(text) == number
 
 
 def test_evidence_about_another_edition_of_a_chinese_series() -> None:
