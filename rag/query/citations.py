@@ -65,7 +65,7 @@ def content_tokens(text: str) -> frozenset[str]:
 def number_value(written: str) -> str:
     """A number as digits: 1,200 -> 1200, 六百 -> 600, 3.71万 -> 37100 (as written if unreadable)."""
     n = written.replace(",", "").replace(" ", "").rstrip(".")
-    if n[-1] in _GROUPS and n[0].isdigit():
+    if n[-1] in _GROUPS and n[0].isdigit() and n[:-1].replace(".", "", 1).isdigit():
         value = round(float(n[:-1]) * _GROUPS[n[-1]], 4)
         return str(int(value)) if value.is_integer() else str(value)
     if n.isascii():

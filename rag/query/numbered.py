@@ -17,7 +17,7 @@ from collections.abc import Set
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from rag.query.numerals import chinese_number
+from rag.query.numerals import CN_NUMERALS, chinese_number
 
 _NUMBER = r"(\d+(?:\.\d+)*)(?![A-Za-z0-9_]|\.\d)"
 _GLUED = re.compile(r"(?<![A-Za-z0-9_.\-])([A-Za-z]{1,12})-?" + _NUMBER)  # NR-8, GPT4, A320, MU5735
@@ -28,7 +28,7 @@ _SPACED = re.compile(
 # 第七届 / 第95届 / 首届: the ordinal and its measure word (季度 before 季). Not 次 (第一次, 首次): prose
 # says "for the first time" everywhere, so it names no series
 ORDINAL = re.compile(
-    r"(?:第\s*(\d+|[零〇一二两三四五六七八九十百千]+)\s*(届|季|期|代|轮|集|版|批|任|章|节|条|号)"
+    rf"(?:第\s*(\d+|[{CN_NUMERALS}]+)\s*(届|季|期|代|轮|集|版|批|任|章|节|条|号)"
     r"|首\s*(届))(?!度)"
 )
 # a quarter however written: Q3, 第三季度, 三季度, the third quarter

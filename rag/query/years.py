@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Set
 
+from rag.query.numerals import chinese_number
+
 YEAR = re.compile(  # not a count or a measure: 2000名员工, 1800 W, 1500 units
     r"(?<![\d.,])(1[5-9]\d\d|20\d\d)(?![\d.,]\d|\d)(?!\s*(?:[%个名位人元件台辆次万亿千百米克吨度]"
     r"|(?:percent|km|kg|mm|cm|[kmg]b|[mg]hz|k?w|rpm|units?|people|employees|words|pages|dollars|euros|yuan"
@@ -21,7 +23,6 @@ YEAR = re.compile(  # not a count or a measure: 2000名员工, 1800 W, 1500 unit
 )
 CHINESE_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})年")
 FISCAL_YEAR = re.compile(r"(?<![A-Za-z0-9])FY\s?'?(\d\d(?:\d\d)?)(?!\d)", re.IGNORECASE)  # FY22, FY2022
-_CHINESE_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 DECADE = re.compile(r"(?<!\d)(1[5-9]\d|20\d)0(?:s|'s|\s*年代)")
 ASKS_TIME = re.compile(
     r"\bwhen\b|\b(?:what|which|in what)\s+(?:year|years|date|day|month|century|decade)\b"
@@ -42,7 +43,7 @@ def years_in(text: str, start: int = 0, end: int | None = None) -> frozenset[str
     """The years named in `text[start:end]`, in digits, in Chinese numerals (二〇二二年) or as a fiscal
     year (FY22)."""
     end = len(text) if end is None else end
-    written = [y.translate(_CHINESE_DIGITS) for y in CHINESE_YEAR.findall(text, start, end)]
+    written = [chinese_number(y) or "" for y in CHINESE_YEAR.findall(text, start, end)]
     written += [y if len(y) == 4 else "20" + y for y in FISCAL_YEAR.findall(text, start, end)]
     return frozenset(YEAR.findall(text, start, end)) | {y for y in written if YEAR.fullmatch(y)}
 
