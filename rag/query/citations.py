@@ -2,7 +2,9 @@
 
 A sentence of the answer is *supported* by a source when most of its content words occur in that
 source (lexical support, no model needed), and most of what it adds to the question sits in one
-sentence of the source with what it is about. Each sentence keeps the citations whose source supports it;
+sentence of the source with what it is about. Numbers are compared by value (六百元 supports 600元) and
+must stand in that sentence, which must not be about other years than the claim names. Each sentence
+keeps the citations whose source supports it;
 a sentence the model left uncited gets the source that supports it best, if any does; a citation to a
 source that does not support its sentence is moved to one that does, or dropped. Sentences no source
 supports stay uncited, and `groundedness` reports the share of sentences that are supported.
@@ -23,6 +25,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ingest.chunking import sentence_spans
 from rag.query.numerals import CN_NUMERALS, chinese_number
+from rag.query.years import about_other_years, years_in
 from vectorstore.lexical_tokens import has_cjk, lexical_tokens
 
 MARKER = re.compile(r"\s*[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
@@ -82,20 +85,32 @@ def support(sentence_tokens: AbstractSet[str], source_tokens: AbstractSet[str]) 
     return len(sentence_tokens & source_tokens) / len(sentence_tokens)
 
 
+@dataclass(frozen=True, slots=True)
+class SourceSentence:
+    tokens: frozenset[str]  # content_tokens
+    years: frozenset[str]  # years_in
+
+
 def colocated(
-    claim: AbstractSet[str], about: AbstractSet[str], sentences: Sequence[AbstractSet[str]]
+    claim: AbstractSet[str],
+    about: AbstractSet[str],
+    sentences: Sequence[SourceSentence],
+    years: AbstractSet[str] = frozenset(),
 ) -> bool:
     """Whether what a sentence adds (`claim`) sits in the source next to what it is about (`about`: the
     question's words the sentence repeats, or all of them): one source sentence holds at least half of
-    each, and a number of the claim if it has any. "Allen had 11 sacks", for a question about Allen's
-    sacks, is not supported by a source where 11 is another player's count."""
+    what it is about, a number of the claim if it has any, and at least half of the claim or all its
+    numbers; and it is not about other years than the claim's `years`. "Allen had 11 sacks", for a
+    question about Allen's sacks, is not supported by a source where 11 is another player's count,
+    nor "853,382 in 2010" by "853,382 in 2014"."""
     if not about or not claim:
         return True
     numbers = {t for t in claim if t.startswith("#")}
     return any(
-        (not numbers or numbers & s)
-        and len(s & claim) >= len(claim) * SUPPORT_THRESHOLD
-        and len(s & about) >= len(about) * SUPPORT_THRESHOLD
+        (not numbers or numbers & s.tokens)
+        and (len(s.tokens & claim) >= len(claim) * SUPPORT_THRESHOLD or (numbers and numbers <= s.tokens))
+        and len(s.tokens & about) >= len(about) * SUPPORT_THRESHOLD
+        and not about_other_years(years, s.years)
         for s in sentences
     )
 
@@ -114,9 +129,10 @@ def attribute(
     Given the `question`, only what a sentence adds to it is checked: a sentence that restates the
     question ("The director of the film is who [1]") claims nothing and is unsupported."""
     source_sentences = {
-        i: [content_tokens(text[a:b]) for a, b in sentence_spans(text)] for i, text in sources.items()
+        i: [SourceSentence(content_tokens(text[a:b]), years_in(text, a, b)) for a, b in sentence_spans(text)]
+        for i, text in sources.items()
     }
-    source_tokens = {i: set().union(*per) for i, per in source_sentences.items()}
+    source_tokens = {i: set().union(*(s.tokens for s in per)) for i, per in source_sentences.items()}
     asked = content_tokens(question) if question else frozenset()
     pieces: list[str] = []
     used: dict[int, None] = {}
@@ -135,8 +151,9 @@ def attribute(
         tokens = content_tokens(plain)
         claim = frozenset(t for t in tokens - asked if not t.isdigit())  # a number counts once, as #n
         about = (tokens & asked) or asked  # a bare answer ("1901 [2]") is about the whole question
+        years = years_in(plain)
         scores = {
-            i: support(claim, toks) if colocated(claim, about, source_sentences[i]) else 0.0
+            i: support(claim, toks) if colocated(claim, about, source_sentences[i], years) else 0.0
             for i, toks in source_tokens.items()
         }
         keep = [n for n in dict.fromkeys(claimed) if n in scores and scores[n] >= threshold]

@@ -195,3 +195,27 @@ def test_a_number_of_a_claim_must_be_in_the_sentence_that_supports_it() -> None:
         "12月10日，超过三十天未提交的申请将不予受理[1]。", {1: "12月10日讯。" + sources[1]}, question=question
     )
     assert dated.used_ids == [1]
+
+
+CITY = {
+    1: "Jacksonville is the largest city by population in the U.S. state of Florida. With an estimated "
+    "population of 853,382 in 2014, it is the most populous city proper in Florida. The Jacksonville "
+    "metropolitan area had a population of 1,345,596 in 2010.",
+}
+
+
+@pytest.mark.parametrize(
+    ("answer", "supported"),
+    [
+        # the number and what it is about stand together; the claim's other words are elsewhere
+        ("The population of Jacksonville, Florida, as of 2010 was approximately 1,345,596 [1].", True),
+        ("The population of Jacksonville, Florida, as of 2014 was approximately 853,382 [1].", True),
+        # 853,382 is the figure of another year than the claim's
+        ("The population of Jacksonville, Florida, as of 2010 was approximately 853,382 [1].", False),
+    ],
+)
+def test_a_number_is_supported_by_the_sentence_that_holds_it_for_the_claimed_year(
+    answer: str, supported: bool
+) -> None:
+    cited = attribute(answer, CITY, question="What was the population of Jacksonville as of 2010?")
+    assert (cited.used_ids == [1]) is supported
