@@ -4,10 +4,11 @@ A sentence of the answer is *supported* by a source when most of its content wor
 source (lexical support, no model needed), and most of what it adds to the question sits in one
 sentence of the source with what it is about. Numbers are compared by value (六百元 supports 600元) and
 must stand in that sentence, which must not be about other years than the claim names. Each sentence
-keeps the citations whose source supports it;
-a sentence the model left uncited gets the source that supports it best, if any does; a citation to a
-source that does not support its sentence is moved to one that does, or dropped. Sentences no source
-supports stay uncited, and `groundedness` reports the share of sentences that are supported.
+keeps the citations whose source supports it; a sentence the model left uncited gets the source that
+supports it best, if any does; a citation to a source that does not support its sentence is moved to
+one that does, or dropped. Sentences no source supports stay uncited, and `groundedness` reports the
+share of sentences that are supported. A list item's label ("2. ", "- ") is layout, not a claim, and
+the answer keeps its line breaks.
 
     cited = attribute("Paris is the capital [1].", {1: "Paris is the capital of France."})
     cited.text, cited.used_ids, cited.groundedness
@@ -29,6 +30,8 @@ from rag.query.years import about_other_years, years_in
 from vectorstore.lexical_tokens import has_cjk, lexical_tokens
 
 MARKER = re.compile(r"\s*[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
+# a list item's label ("1. ", "2) ", "3、", "- ", "• "): layout, not part of the claim
+LIST_ITEM = re.compile(r"(?:\d{1,3}[.)](?=\s)|\d{1,3}、|[（(]\d{1,3}[)）]|[-*•·](?=\s))\s*")
 SUPPORT_THRESHOLD = 0.5
 
 
@@ -140,15 +143,19 @@ def attribute(
     counted = 0
     model_cited = False
     said: list[str] = []
+    joiner = "" if has_cjk(answer) else " "
+    end = 0
     for a, b in sentence_spans(answer):
         raw = answer[a:b]
+        gap, end = answer[end:a], b
         claimed = [int(n) for m in MARKER.finditer(raw) for n in re.split(r"[,，、]", m.group(1))]
         model_cited = model_cited or any(n in sources for n in claimed)
         plain = MARKER.sub("", raw).strip()
         if not plain or _repeats(plain, said):
             continue  # small models loop: a sentence said before (or its cut-off start) is said once
         said.append(plain)
-        tokens = content_tokens(plain)
+        item = LIST_ITEM.match(plain)
+        tokens = content_tokens(plain[item.end() :] if item else plain)
         claim = frozenset(t for t in tokens - asked if not t.isdigit())  # a number counts once, as #n
         about = (tokens & asked) or asked  # a bare answer ("1901 [2]") is about the whole question
         years = years_in(plain)
@@ -168,9 +175,9 @@ def attribute(
                 continue
         for n in keep:
             used.setdefault(n, None)
-        pieces.append(_with_markers(plain, keep))
-    joiner = "" if has_cjk(answer) else " "
-    text = joiner.join(pieces) if pieces else ("" if drop_unsupported else answer.strip())
+        line_break = "\n\n" if gap.count("\n") > 1 else "\n" if "\n" in gap else joiner
+        pieces.append((line_break if pieces else "") + _with_markers(plain, keep))  # lists keep their lines
+    text = "".join(pieces) if pieces else ("" if drop_unsupported else answer.strip())
     return CitedAnswer(text, list(used), supported / counted if counted else 0.0, counted, model_cited)
 
 

@@ -219,3 +219,21 @@ def test_a_number_is_supported_by_the_sentence_that_holds_it_for_the_claimed_yea
 ) -> None:
     cited = attribute(answer, CITY, question="What was the population of Jacksonville as of 2010?")
     assert (cited.used_ids == [1]) is supported
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "1. The NR-7 runs for 11 hours on one charge [1].\n2. It carries up to 450 kg [2].",
+        "- The NR-7 runs for 11 hours on one charge [1].\n- It carries up to 450 kg [2].",
+        "1) The NR-7 runs for 11 hours on one charge [1]\n2) The NR-7 carries up to 450 kg [2]",
+    ],
+)
+def test_a_list_answer_keeps_its_items_and_lines(answer: str) -> None:
+    # the items' labels (1. 2) -) are layout: "2." is not a number the source must hold
+    sources = {1: "The NR-7 runs for 11 hours on one charge.", 2: "The NR-7 carries up to 450 kg."}
+    cited = attribute(answer, sources, question="What are the NR-7's specs?", drop_unsupported=True)
+    assert cited.used_ids == [1, 2] and cited.groundedness == 1.0
+    assert cited.text == answer  # unchanged, line breaks kept
+    made_up = attribute(answer.replace("450", "900"), sources, drop_unsupported=True)
+    assert made_up.used_ids == [1] and len(made_up.text.splitlines()) == 1
