@@ -8,7 +8,8 @@ keeps the citations whose source supports it; a sentence the model left uncited 
 supports it best, if any does; a citation to a source that does not support its sentence is moved to
 one that does, or dropped. Sentences no source supports stay uncited, and `groundedness` reports the
 share of sentences that are supported. A list item's label ("2. ", "- ") is layout, not a claim, and
-the answer keeps its line breaks.
+the answer keeps its line breaks; words about the sources ("Based on the provided sources") claim
+nothing, and "[Source 1]" or "(Source 1)" cite like [1].
 
     cited = attribute("Paris is the capital [1].", {1: "Paris is the capital of France."})
     cited.text, cited.used_ids, cited.groundedness
@@ -29,7 +30,19 @@ from rag.query.numerals import CN_NUMERALS, chinese_number
 from rag.query.years import about_other_years, years_in
 from vectorstore.lexical_tokens import has_cjk, lexical_tokens
 
-MARKER = re.compile(r"\s*[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
+_SOURCE_WORD = r"(?:sources?|src|来源|文档|资料)"
+# [1], [1, 2], 【1】, and as models also write them: [Source 1], (Source 2), 【来源1】
+MARKER = re.compile(
+    rf"\s*(?:[\[【]|[(（](?=\s*{_SOURCE_WORD}))\s*{_SOURCE_WORD}?\s*"
+    rf"(\d+(?:\s*[,，、]\s*{_SOURCE_WORD}?\s*\d+)*)\s*[\]】)）]",
+    re.IGNORECASE,
+)
+# words about the sources, not claims: "Based on the provided sources, the answer is 11 hours [1]."
+_ABOUT_SOURCES = frozenset(
+    "according based provided given source sources document documents context passage passages text "
+    "texts answer information mentioned mentions states stated says "
+    "根据 提供 文档 资料 来源 答案 文中 显示 信息 内容 提到".split()
+)
 # a list item's label ("1. ", "2) ", "3、", "- ", "• "): layout, not part of the claim
 LIST_ITEM = re.compile(r"(?:\d{1,3}[.)](?=\s)|\d{1,3}、|[（(]\d{1,3}[)）]|[-*•·](?=\s))\s*")
 SUPPORT_THRESHOLD = 0.5
@@ -148,7 +161,7 @@ def attribute(
     for a, b in sentence_spans(answer):
         raw = answer[a:b]
         gap, end = answer[end:a], b
-        claimed = [int(n) for m in MARKER.finditer(raw) for n in re.split(r"[,，、]", m.group(1))]
+        claimed = [int(n) for m in MARKER.finditer(raw) for n in re.findall(r"\d+", m.group(1))]
         model_cited = model_cited or any(n in sources for n in claimed)
         plain = MARKER.sub("", raw).strip()
         if not plain or _repeats(plain, said):
@@ -156,7 +169,7 @@ def attribute(
         said.append(plain)
         item = LIST_ITEM.match(plain)
         tokens = content_tokens(plain[item.end() :] if item else plain)
-        claim = frozenset(t for t in tokens - asked if not t.isdigit())  # a number counts once, as #n
+        claim = frozenset(t for t in tokens - asked - _ABOUT_SOURCES if not t.isdigit())  # a number: #n
         about = (tokens & asked) or asked  # a bare answer ("1901 [2]") is about the whole question
         years = years_in(plain)
         scores = {

@@ -237,3 +237,26 @@ def test_a_list_answer_keeps_its_items_and_lines(answer: str) -> None:
     assert cited.text == answer  # unchanged, line breaks kept
     made_up = attribute(answer.replace("450", "900"), sources, drop_unsupported=True)
     assert made_up.used_ids == [1] and len(made_up.text.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "The NR-7 runs for 11 hours on one charge [Source 1].",
+        "The NR-7 runs for 11 hours on one charge (Source 1).",
+        "The NR-7 runs for 11 hours on one charge [source 1, source 2].",
+        "Based on the provided sources, the answer is 11 hours [1].",  # words about the sources claim nothing
+    ],
+)
+def test_citation_styles_and_words_about_the_sources_as_models_write_them(answer: str) -> None:
+    sources = {1: "The NR-7 runs for 11 hours on one charge.", 2: "The NR-7 carries up to 450 kg."}
+    question = "How long does the NR-7 run on one charge?"
+    cited = attribute(answer, sources, question=question, drop_unsupported=True)
+    assert cited.used_ids == [1] and cited.text.endswith(" [1]."), cited.text
+    wrong = attribute(answer.replace("11", "12"), sources, question=question, drop_unsupported=True)
+    assert wrong.used_ids == [] and wrong.text == ""
+
+
+def test_a_parenthesised_number_is_not_a_citation() -> None:
+    cited = attribute("The NR-7 was released in (2019) [1].", {1: "The NR-7 runs for 11 hours."})
+    assert cited.used_ids == [] and "(2019)" in cited.text
