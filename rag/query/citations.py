@@ -8,7 +8,7 @@ keeps the citations whose source supports it; a sentence the model left uncited 
 supports it best, if any does; a citation to a source that does not support its sentence is moved to
 one that does, or dropped. Sentences no source supports stay uncited, and `groundedness` reports the
 share of sentences that are supported. A list item's label ("2. ", "- ") is layout, not a claim, and
-the answer keeps its line breaks; words about the sources ("Based on the provided sources") claim
+the answer keeps its line breaks; words that name the sources ("Based on the provided sources") claim
 nothing, and "[Source 1]" or "(Source 1)" cite like [1].
 
     cited = attribute("Paris is the capital [1].", {1: "Paris is the capital of France."})
@@ -37,11 +37,10 @@ MARKER = re.compile(
     rf"(\d+(?:\s*[,，、]\s*{_SOURCE_WORD}?\s*\d+)*)\s*[\]】)）]",
     re.IGNORECASE,
 )
-# words about the sources, not claims: "Based on the provided sources, the answer is 11 hours [1]."
+# words that say where a claim comes from, not what it claims: "Based on the provided sources, ..."
 _ABOUT_SOURCES = frozenset(
-    "according based provided given source sources document documents context passage passages text "
-    "texts answer information mentioned mentions states stated says "
-    "根据 提供 文档 资料 来源 答案 文中 显示 信息 内容 提到".split()
+    "according based provided given source sources document documents context passage passages "
+    "根据 提供 文档 资料 来源 文中".split()
 )
 # a list item's label ("1. ", "2) ", "3、", "- ", "• "): layout, not part of the claim
 LIST_ITEM = re.compile(r"(?:\d{1,3}[.)](?=\s)|\d{1,3}、|[（(]\d{1,3}[)）]|[-*•·](?=\s))\s*")
