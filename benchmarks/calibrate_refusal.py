@@ -28,8 +28,7 @@ from typing import cast
 from rag.components import Components
 from rag.eval.dataset import EvalSet, load_set
 from rag.query.evidence import EvidenceStrength
-from rag.query.numbered import ORDINAL, numbered_names
-from rag.query.numerals import chinese_number
+from rag.query.numbered import ORDINAL, numbered_names, ordinal
 from rag.query.request import QueryRequest
 from rag.query.years import YEAR, asked_years
 from rag.settings import load_settings
@@ -112,8 +111,8 @@ def _renumbered(question: str) -> str:
 
 
 def _moved_ordinal(m: re.Match[str]) -> str:
-    number = chinese_number(m.group(1)) if m.group(1) else "1"
-    return m.group(0) if number is None else f"第{int(number) + NUMBERS_LATER}{m.group(2) or m.group(3)}"
+    read = ordinal(m)
+    return m.group(0) if read is None else f"第{int(read[1]) + NUMBERS_LATER}{read[0]}"
 
 
 def _language(qset: EvalSet) -> str:

@@ -26,7 +26,7 @@ from functools import lru_cache
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ingest.chunking import sentence_spans
-from rag.query.numerals import CN_NUMERALS, chinese_number
+from rag.query.numerals import CN_NUMERALS, number_value
 from rag.query.years import about_other_years, years_in
 from vectorstore.lexical_tokens import has_cjk, lexical_tokens
 
@@ -62,7 +62,6 @@ NUMBER = re.compile(
     rf"\d+(?:[.,]\d+)*(?:\s*[万亿])?|[{CN_NUMERALS}]{{2,}}"
     r"|[二两三四五六七八九十](?=[个次人名位年月日天元岁届项座家种倍场号小])"
 )
-_GROUPS = {"万": 10_000, "亿": 100_000_000}
 
 
 @lru_cache(maxsize=8192)  # corroboration and citation checks read the same candidate sentences
@@ -78,17 +77,6 @@ def content_tokens(text: str) -> frozenset[str]:
         t for t in lexical_tokens(read) if t not in ENGLISH_STOP_WORDS and (len(t) > 1 or not t.isascii())
     }
     return frozenset(words | {"#" + value for _, value in values})
-
-
-def number_value(written: str) -> str:
-    """A number as digits: 1,200 -> 1200, 六百 -> 600, 3.71万 -> 37100 (as written if unreadable)."""
-    n = written.replace(",", "").replace(" ", "").rstrip(".")
-    if n[-1] in _GROUPS and n[0].isdigit() and n[:-1].replace(".", "", 1).isdigit():
-        value = round(float(n[:-1]) * _GROUPS[n[-1]], 4)
-        return str(int(value)) if value.is_integer() else str(value)
-    if n.isascii():
-        return n
-    return chinese_number(n) or n
 
 
 def support(sentence_tokens: AbstractSet[str], source_tokens: AbstractSet[str]) -> float:

@@ -57,15 +57,18 @@ def numbered_names(text: str) -> frozenset[tuple[str, str]]:
     ("届", ANY))."""
     found = {(m.group(1).lower(), m.group(2)) for p in (_GLUED, _SPACED) for m in p.finditer(text)}
     names = {(name, number) for name, number in found if name not in _NOT_NAMES}
-    for m in ORDINAL.finditer(text):
-        number = chinese_number(m.group(1)) if m.group(1) else "1"
-        if number is not None:
-            names.add((m.group(2) or m.group(3), number))
+    names.update(o for m in ORDINAL.finditer(text) if (o := ordinal(m)) is not None)
     names.update((m.group(1), ANY) for m in THIS_EDITION.finditer(text))
     for m in QUARTER.finditer(text):
         written = next(g for g in m.groups() if g).lower()
         names.add(("quarter", _QUARTERS.get(written, written[0])))
     return frozenset(names)
+
+
+def ordinal(m: re.Match[str]) -> tuple[str, str] | None:
+    """An `ORDINAL` match as (measure word, number in digits); None if its numerals do not read."""
+    number = chinese_number(m.group(1)) if m.group(1) else "1"
+    return None if number is None else (m.group(2) or m.group(3), number)
 
 
 def other_numbers(asked: Set[tuple[str, str]], named: Set[tuple[str, str]]) -> frozenset[str]:

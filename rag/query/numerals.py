@@ -3,6 +3,7 @@ is supported by a source that says "六百元", and 第十四届 is the same edi
 
     chinese_number("一百零七")   # "107"
     chinese_number("二〇二二")   # "2022" (digit by digit)
+    number_value("3.71万")        # "37100"
 """
 
 from __future__ import annotations
@@ -38,3 +39,14 @@ def chinese_number(text: str) -> str | None:
         else:
             return None
     return str(total + section + (digit or 0))
+
+
+def number_value(written: str) -> str:
+    """A number as digits: 1,200 -> 1200, 六百 -> 600, 3.71万 -> 37100 (as written if unreadable)."""
+    n = written.replace(",", "").replace(" ", "").rstrip(".")
+    if n[-1] in _GROUPS and n[0].isdigit() and n[:-1].replace(".", "", 1).isdigit():
+        value = round(float(n[:-1]) * _GROUPS[n[-1]], 4)
+        return str(int(value)) if value.is_integer() else str(value)
+    if n.isascii():
+        return n
+    return chinese_number(n) or n
