@@ -37,18 +37,29 @@ UNSUPPORTED = {
     "en": "I could not find an answer supported by the documents. The closest passages are listed below.",
     "zh": "没有在文档中找到有依据的答案。下面列出了最相关的段落。",
 }
+_SOURCES = r"(?:sources?|documents?|context|texts?|passages?|information|materials?)"
+_CN_SOURCES = r"(?:资料|文档|文中|材料|来源|文本|上下文)"
 _NOT_FOUND = re.compile(
-    r"^\W*(?:(?:i'm\s+)?sorry\W+(?:but\s+)?)?(?:"
-    r"i\s+(?:do\s+not|don't|cannot|can't|could\s+not|couldn't|am\s+unable\s+to)\s+"
-    r"(?:know|find|answer|tell|determine|say)"
-    r"|(?:the\s+)?(?:given\s+|provided\s+)?(?:sources?|documents?|context|texts?|passages?|information)"
+    # what may come first: "Unfortunately, ", "I'm sorry, but ", "Based on the provided sources, ", "抱歉，"
+    r"^\W*(?:(?:unfortunately|however|sorry|i'm\s+sorry|i\s+am\s+sorry|apologies)\W+(?:but\s+)?)?"
+    rf"(?:(?:based\s+on|according\s+to|from|in)\s+(?:the\s+)?(?:given\s+|provided\s+)?{_SOURCES}"
+    r"(?:\s+provided|\s+given)?\W+)?"
+    r"(?:(?:很|非常)?抱歉|对不起)?\W*(?:根据(?:所)?提供的" + _CN_SOURCES + r"\W*)?(?:"
+    r"i\s+(?:do\s+not|don't|cannot|can't|could\s+not|couldn't|am\s+unable\s+to|was\s+unable\s+to)\s+"
+    r"(?:know|find|answer|tell|determine|say|see|locate)"
+    r"|i\s+(?:do\s+not|don't)\s+have\s+(?:enough\s+|sufficient\s+|any\s+)?information"
+    rf"|(?:the\s+|none\s+of\s+the\s+)?(?:given\s+|provided\s+)?{_SOURCES}"
     r"(?:\s+provided|\s+given)?\s+(?:do|does|did)(?:\s+not|n't)\s+"
-    r"(?:contain|mention|say|provide|include|specify|state|give|answer|tell)"
-    r"|there\s+is\s+no\s+(?:information|mention|answer|data)"
+    r"(?:contain|mention|say|provide|include|specify|state|give|answer|tell|have|discuss|address)"
+    r"|none\s+of\s+the\s+(?:given\s+|provided\s+)?(?:sources|documents|passages|texts)\s+"
+    r"(?:contains?|mentions?|says?|provides?|includes?|specif(?:y|ies)|states?|gives?|answers?|tells?)"
+    r"|there\s+is\s+no\s+(?:information|mention|answer|data|indication|reference)"
     r"|no\s+(?:information|answer)\s+(?:is\s+|was\s+)?(?:given|provided|available|found)\W*$"
-    r"|(?:it\s+is\s+|this\s+is\s+)?not\s+(?:mentioned|stated|specified)\s+in"
-    r"|我不知道|不知道|无法(?:回答|确定|找到)|(?:资料|文档|文中|材料|来源)中?(?:没有|未|并未)(?:提到|提及|说明|包含|给出)"
-    r"|没有(?:相关)?(?:信息|答案|资料))",
+    r"|(?:(?:it|this|that|the\s+answer|the\s+information|this\s+information)\s+is\s+)?not\s+"
+    r"(?:mentioned|stated|specified|provided|given|available|found|included)\s+in"
+    r"|我不知道|不知道|(?:我)?无法(?:从.{0,12}?)?(?:回答|确定|找到|得知|判断|得出)"
+    rf"|(?:提供的)?{_CN_SOURCES}中?(?:没有|未|并未|并没有)(?:提到|提及|说明|包含|给出|找到|关于|相关|明确)"
+    r"|没有(?:找到)?(?:相关)?(?:信息|答案|资料))",
     re.IGNORECASE,
 )
 

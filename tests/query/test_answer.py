@@ -36,6 +36,19 @@ from rag.settings import load_settings
         "无法回答。",
         pytest.param("I don’t know.", id="curly-apostrophe"),
         pytest.param("The documents don't mention the price.", id="subject-contraction"),
+        # as instruction-tuned models (Llama-3) phrase it
+        "Unfortunately, the provided sources do not mention the CEO's salary.",
+        "None of the sources mention the CEO's salary.",
+        "I do not have enough information to answer this question.",
+        "Based on the provided sources, I couldn't find the CEO's salary.",
+        "According to the sources, there is no information about the CEO's salary.",
+        "The answer is not available in the provided sources.",
+        "This information is not provided in the sources.",
+        "抱歉，提供的资料中没有关于CEO薪酬的信息。",
+        "根据提供的资料，无法确定CEO的薪酬。",
+        "很抱歉，我无法从文档中找到答案。",
+        "提供的文档中并没有包含相关信息。",
+        "没有找到相关信息。",
     ],
 )
 def test_refusals_are_detected(text: str) -> None:
@@ -52,6 +65,11 @@ def test_refusals_are_detected(text: str) -> None:
         "员工每年享有十五天带薪年假[1]。",
         "没有签字的发票会被退回[2]。",
         "住宿费每晚不超过六百元[1]。",
+        "According to the sources, the NR-7 runs for 11 hours [1].",
+        "None of the robots carry more than 450 kg [2].",
+        "Information is not provided in writing to contractors [1].",
+        "根据提供的资料，年假为十五天[1]。",
+        "Unfortunately, the NR-7 cannot climb stairs [1].",
     ],
 )
 def test_normal_answers_are_not_refusals(text: str) -> None:
