@@ -7,9 +7,12 @@ must stand in that sentence, which must not be about other years than the claim 
 keeps the citations whose source supports it; a sentence the model left uncited gets the source that
 supports it best, if any does; a citation to a source that does not support its sentence is moved to
 one that does, or dropped. Sentences no source supports stay uncited, and `groundedness` reports the
-share of sentences that are supported. A list item's label ("2. ", "- ") is layout, not a claim, and
-the answer keeps its line breaks; words that name the sources ("Based on the provided sources") claim
-nothing, and "[Source 1]" or "(Source 1)" cite like [1].
+share of sentences that are supported. A citation that ends a clause ("X [1], so Y.") cites that
+clause: each clause is checked on its own, and an unsupported one goes with the clauses after it.
+A list item's label ("2. ", "- ") is layout, not a claim, and the answer keeps its line breaks; words
+that name the sources ("Based on the provided sources") claim nothing, and "[Source 1]", "(Source 1)",
+"[^1]" or "According to Source 1" cite like [1]. Numbers are read however they are written: 六百, 600,
+"three" and 3, "1.5 million" and 1,500,000, "second" and 2nd.
 
     cited = attribute("Paris is the capital [1].", {1: "Paris is the capital of France."})
     cited.text, cited.used_ids, cited.groundedness
@@ -26,17 +29,23 @@ from functools import lru_cache
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ingest.chunking import sentence_spans
-from rag.query.numerals import CN_NUMERALS, number_value
+from rag.query.numerals import NUMBER, number_value
 from rag.query.years import about_other_years, years_in
 from vectorstore.lexical_tokens import has_cjk, lexical_tokens
 
-_SOURCE_WORD = r"(?:sources?|src|来源|文档|资料)"
-# [1], [1, 2], 【1】, and as models also write them: [Source 1], (Source 2), 【来源1】
+_SOURCE_WORD = r"(?:sources?|src|docs?\.?|documents?|passages?|来源|文档|参考(?:资料|文献|来源)?|资料)"
+# [1], [1, 2], 【1】, and as models also write them: [Source 1], (Source 2), [doc 1], [^1], 【来源1】
 MARKER = re.compile(
-    rf"\s*(?:[\[【]|[(（](?=\s*{_SOURCE_WORD}))\s*{_SOURCE_WORD}?\s*"
+    rf"\s*(?:[\[【]\^?|[(（](?=\s*{_SOURCE_WORD}))\s*{_SOURCE_WORD}?\s*"
     rf"(\d+(?:\s*[,，、]\s*{_SOURCE_WORD}?\s*\d+)*)\s*[\]】)）]",
     re.IGNORECASE,
 )
+# a source named in the text ("According to Source 1", "sources 1 and 2", "根据来源2") cites, claims nothing
+SOURCE_REF = re.compile(
+    r"(?<![A-Za-z0-9_\[【(（])(?:sources?|来源)\s*(\d+(?:\s*(?:[,，、&和]|and)\s*\d+)*)(?!\d)", re.IGNORECASE
+)
+# what a marker leaves behind in "(see [1])", "（见[1]）"
+_EMPTY_PARENS = re.compile(r"\s*[(（]\s*(?:see|cf\.?|sources?:?|参见|见|来源[:：]?)?\s*[)）]", re.IGNORECASE)
 # words that say where a claim comes from, not what it claims: "Based on the provided sources, ..."
 _ABOUT_SOURCES = frozenset(
     "according based provided given source sources document documents context passage passages "
@@ -45,6 +54,12 @@ _ABOUT_SOURCES = frozenset(
 # a list item's label ("1. ", "2) ", "3、", "- ", "• "): layout, not part of the claim
 LIST_ITEM = re.compile(r"(?:\d{1,3}[.)](?=\s)|\d{1,3}、|[（(]\d{1,3}[)）]|[-*•·](?=\s))\s*")
 SUPPORT_THRESHOLD = 0.5
+_SENTENCE_ENDS = ".。!！?？"
+_CLAUSE_ENDS = ",，;；"
+_CLAUSE_BREAK = re.compile(rf"\s*[{_CLAUSE_ENDS}]")
+_LEAD_IN = re.compile(
+    r"\W*(?:(?:according\s+to|based\s+on|as\s+\w+\s+(?:in|by))\b|根据|按照|依据)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,20 +71,14 @@ class CitedAnswer:
     model_cited: bool  # the model itself produced at least one valid citation
 
 
-# digits (with 万 / 亿: 3.71万); Chinese numerals of two or more characters (五十, 一百); one before a
-# measure word (五小时)
-NUMBER = re.compile(
-    rf"\d+(?:[.,]\d+)*(?:\s*[万亿])?|[{CN_NUMERALS}]{{2,}}"
-    r"|[二两三四五六七八九十](?=[个次人名位年月日天元岁届项座家种倍场号小])"
-)
-
-
 @lru_cache(maxsize=8192)  # corroboration and citation checks read the same candidate sentences
 def content_tokens(text: str) -> frozenset[str]:
     """Words that can carry a claim (no function words, no single letters), plus each whole number
     as `#2.5` (so 2.5 is not supported by a source that has 2 and 5 apart). Numbers are read, not
-    matched as written: 六百元 and 600元 give the same tokens, 3.71万 is 37100."""
-    values = [(m, number_value(m.group())) for m in NUMBER.finditer(text)]
+    matched as written: 六百元 and 600元 give the same tokens, 3.71万 is 37100, "three days" is
+    "3 days" and "1.5 million" is 1500000."""
+    read_as = ((m, number_value(m.group())) for m in NUMBER.finditer(text))
+    values = [(m, value) for m, value in read_as if value[:1].isdigit()]  # not "twenty twenty"
     read = text
     for m, value in reversed(values):
         read = f"{read[: m.start()]}{value}{read[m.end() :]}"
@@ -131,11 +140,7 @@ def attribute(
 
     Given the `question`, only what a sentence adds to it is checked: a sentence that restates the
     question ("The director of the film is who [1]") claims nothing and is unsupported."""
-    source_sentences = {
-        i: [SourceSentence(content_tokens(text[a:b]), years_in(text, a, b)) for a, b in sentence_spans(text)]
-        for i, text in sources.items()
-    }
-    source_tokens = {i: set().union(*(s.tokens for s in per)) for i, per in source_sentences.items()}
+    checked = _Sources(sources)
     asked = content_tokens(question) if question else frozenset()
     pieces: list[str] = []
     used: dict[int, None] = {}
@@ -146,39 +151,100 @@ def attribute(
     joiner = "" if has_cjk(answer) else " "
     end = 0
     for a, b in sentence_spans(answer):
-        raw = answer[a:b]
         gap, end = answer[end:a], b
-        claimed = [int(n) for m in MARKER.finditer(raw) for n in re.findall(r"\d+", m.group(1))]
-        model_cited = model_cited or any(n in sources for n in claimed)
-        plain = MARKER.sub("", raw).strip()
-        if not plain or _repeats(plain, said):
-            continue  # small models loop: a sentence said before (or its cut-off start) is said once
-        said.append(plain)
-        item = LIST_ITEM.match(plain)
-        tokens = content_tokens(plain[item.end() :] if item else plain)
-        claim = frozenset(t for t in tokens - asked - _ABOUT_SOURCES if not t.isdigit())  # a number: #n
-        about = (tokens & asked) or asked  # a bare answer ("1901 [2]") is about the whole question
-        years = years_in(plain)
+        whole = _plain(answer[a:b])
+        item = LIST_ITEM.match(whole)
+        # what the sentence is about, and its years, hold for each of its clauses; a bare answer
+        # ("1901 [2]") is about the whole question
+        about = (content_tokens(whole[item.end() :] if item else whole) & asked) or asked
+        years = years_in(whole)
+        clauses = _clauses(answer[a:b])
+        kept: list[str] = []
+        broken = False
+        carry, begin = "", 0
+        for k, clause in enumerate(clauses):
+            raw, carry, begin = carry + clause, "", begin if carry else k
+            plain = _plain(raw)
+            item = LIST_ITEM.match(plain) if begin == 0 else None
+            tokens = content_tokens(SOURCE_REF.sub(" ", plain[item.end() :] if item else plain))
+            claim = frozenset(t for t in tokens - asked - _ABOUT_SOURCES if not t.isdigit())  # a number: #n
+            if plain and (not claim or _LEAD_IN.match(plain)) and k < len(clauses) - 1:
+                carry = raw  # a lead-in claims nothing alone: "According to the handbook [1], X [1]."
+                continue
+            refs = [*MARKER.finditer(raw), *SOURCE_REF.finditer(raw)]
+            claimed = [int(n) for m in refs for n in re.findall(r"\d+", m.group(1))]
+            model_cited = model_cited or any(n in sources for n in claimed)
+            if not plain or _repeats(plain, said):
+                continue  # small models loop: a sentence said before (or its cut-off start) is said once
+            said.append(plain)
+            keep = checked.supporting(claim, about, years, claimed, threshold)
+            if tokens:
+                counted += 1
+                supported += bool(keep)
+                broken = broken or (drop_unsupported and not keep)
+            if broken:
+                continue  # the clauses after an unsupported one go with it: they hang on it
+            for n in keep:
+                used.setdefault(n, None)
+            kept.append(_with_markers(plain, keep))
+        if not kept:
+            continue
+        if broken:  # "X [1], so Y." without Y ends as a sentence: "X [1]."
+            kept[-1] = kept[-1].rstrip(_CLAUSE_ENDS + " ") + whole[len(whole.rstrip(_SENTENCE_ENDS)) :]
+        line_break = "\n\n" if gap.count("\n") > 1 else "\n" if "\n" in gap else joiner
+        pieces.append((line_break if pieces else "") + joiner.join(kept))  # lists keep their lines
+    text = "".join(pieces) if pieces else ("" if drop_unsupported else answer.strip())
+    return CitedAnswer(text, list(used), supported / counted if counted else 0.0, counted, model_cited)
+
+
+class _Sources:
+    """The sources an answer cites, read once: their words, and each sentence's words and years."""
+
+    def __init__(self, sources: Mapping[int, str]) -> None:
+        self.sentences = {
+            i: [
+                SourceSentence(content_tokens(text[a:b]), years_in(text, a, b))
+                for a, b in sentence_spans(text)
+            ]
+            for i, text in sources.items()
+        }
+        self.tokens = {i: set().union(*(s.tokens for s in per)) for i, per in self.sentences.items()}
+
+    def supporting(
+        self,
+        claim: AbstractSet[str],
+        about: AbstractSet[str],
+        years: AbstractSet[str],
+        claimed: Sequence[int],
+        threshold: float,
+    ) -> list[int]:
+        """The cited sources (`claimed`) that support the claim; if none does, the one that supports it
+        best, if any does."""
         scores = {
-            i: support(claim, toks) if colocated(claim, about, source_sentences[i], years) else 0.0
-            for i, toks in source_tokens.items()
+            i: support(claim, tokens) if colocated(claim, about, self.sentences[i], years) else 0.0
+            for i, tokens in self.tokens.items()
         }
         keep = [n for n in dict.fromkeys(claimed) if n in scores and scores[n] >= threshold]
         if not keep and scores:
             best = max(scores, key=lambda i: scores[i])
             if scores[best] >= threshold:
                 keep = [best]
-        if tokens:
-            counted += 1
-            supported += bool(keep)
-            if drop_unsupported and not keep:
-                continue
-        for n in keep:
-            used.setdefault(n, None)
-        line_break = "\n\n" if gap.count("\n") > 1 else "\n" if "\n" in gap else joiner
-        pieces.append((line_break if pieces else "") + _with_markers(plain, keep))  # lists keep their lines
-    text = "".join(pieces) if pieces else ("" if drop_unsupported else answer.strip())
-    return CitedAnswer(text, list(used), supported / counted if counted else 0.0, counted, model_cited)
+        return keep
+
+
+def _plain(raw: str) -> str:
+    return _EMPTY_PARENS.sub("", MARKER.sub("", raw)).strip()
+
+
+def _clauses(sentence: str) -> list[str]:
+    """The sentence cut after each citation that ends a clause ("X [1], so Y."): the model cited the
+    clause, and what follows, often its own inference, is checked on its own."""
+    cuts = [0]
+    for m in MARKER.finditer(sentence):
+        after = _CLAUSE_BREAK.match(sentence, m.end())
+        if after and sentence[after.end() :].strip():
+            cuts.append(after.end())
+    return [sentence[x:y] for x, y in zip(cuts, [*cuts[1:], len(sentence)], strict=True)]
 
 
 def _repeats(sentence: str, said: list[str]) -> bool:
@@ -191,6 +257,6 @@ def _with_markers(sentence: str, ids: list[int]) -> str:
         return sentence
     marks = "".join(f"[{i}]" for i in ids)
     end = len(sentence)
-    while end > 0 and sentence[end - 1] in ".。!！?？;；:：":
+    while end > 0 and sentence[end - 1] in _SENTENCE_ENDS + _CLAUSE_ENDS + ":：":
         end -= 1
     return f"{sentence[:end]} {marks}{sentence[end:]}" if end else f"{sentence} {marks}"

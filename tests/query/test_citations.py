@@ -246,6 +246,10 @@ def test_a_list_answer_keeps_its_items_and_lines(answer: str) -> None:
         "The NR-7 runs for 11 hours on one charge (Source 1).",
         "The NR-7 runs for 11 hours on one charge [source 1, source 2].",
         "Based on the provided sources, the answer is 11 hours [1].",  # words about the sources claim nothing
+        "The NR-7 runs for 11 hours on one charge [^1].",
+        "The NR-7 runs for 11 hours on one charge [Document 1].",
+        "The NR-7 runs for 11 hours on one charge (see [1]).",
+        "According to Source 1, the NR-7 runs for 11 hours on one charge.",
     ],
 )
 def test_citation_styles_and_words_about_the_sources_as_models_write_them(answer: str) -> None:
@@ -260,3 +264,67 @@ def test_citation_styles_and_words_about_the_sources_as_models_write_them(answer
 def test_a_parenthesised_number_is_not_a_citation() -> None:
     cited = attribute("The NR-7 was released in (2019) [1].", {1: "The NR-7 runs for 11 hours."})
     assert cited.used_ids == [] and "(2019)" in cited.text
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "根据来源1，国内出差住宿费每晚不超过600元。",
+        "国内出差住宿费每晚不超过600元（来源：[1]）。",
+        "国内出差住宿费每晚不超过六百元（参考资料1）。",
+        "根据资料[1]，国内出差住宿费每晚不超过600元。",
+    ],
+)
+def test_chinese_citation_styles(answer: str) -> None:
+    sources = {
+        1: "国内出差住宿费每晚不超过六百元人民币。",
+        2: "员工应在出差结束后十五个工作日内提交报销申请。",
+    }
+    cited = attribute(answer, sources, question="国内出差住宿费标准是多少？", drop_unsupported=True)
+    assert cited.used_ids == [1] and cited.text.endswith(" [1]。"), cited.text
+    assert "（" not in cited.text and "来源：" not in cited.text
+
+
+NR7 = {1: "The NR-7 runs for 11 hours on one charge.", 2: "The NR-7 carries up to 450 kg."}
+
+
+@pytest.mark.parametrize(
+    ("answer", "kept", "used"),
+    [
+        (
+            "The NR-7 runs for 11 hours [1], and carries up to 450 kg [2].",
+            "The NR-7 runs for 11 hours [1], and carries up to 450 kg [2].",
+            [1, 2],
+        ),
+        (  # the model's inference after a cited clause goes; the clause ends the sentence
+            "The NR-7 runs for 11 hours [1], so it covers two 5-hour shifts.",
+            "The NR-7 runs for 11 hours [1].",
+            [1],
+        ),
+        (
+            "The NR-7 runs for 11 hours [1], and carries up to 900 kg [2].",
+            "The NR-7 runs for 11 hours [1].",
+            [1],
+        ),
+        ("The NR-7 runs for 12 hours [1], and carries up to 450 kg [2].", "", []),  # the rest hangs on it
+        (  # a lead-in claims nothing alone
+            "According to the manual [1], the NR-7 runs for 11 hours [1].",
+            "According to the manual, the NR-7 runs for 11 hours [1].",
+            [1],
+        ),
+        ("NR-7 电池续航11小时[1]，最大载重450公斤[2]。", "", []),  # no Chinese source: nothing supported
+    ],
+)
+def test_each_cited_clause_is_checked_on_its_own(answer: str, kept: str, used: list[int]) -> None:
+    cited = attribute(answer, NR7, question="What can the NR-7 do?", drop_unsupported=True)
+    assert (cited.text, cited.used_ids) == (kept, used)
+
+
+def test_a_chinese_clause_and_the_models_arithmetic() -> None:
+    sources = {
+        1: "国内出差住宿费每晚不超过六百元人民币。",
+        2: "员工应在出差结束后十五个工作日内提交报销申请。",
+    }
+    answer = "国内出差住宿费每晚不超过600元[1]，所以住五晚最多报销3000元。"
+    cited = attribute(answer, sources, question="出差有哪些规定？", drop_unsupported=True)
+    assert (cited.text, cited.used_ids) == ("国内出差住宿费每晚不超过600元 [1]。", [1])
