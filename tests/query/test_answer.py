@@ -212,3 +212,20 @@ def test_an_unsupported_answer_is_replaced_by_a_quote_of_the_best_evidence_on_on
     assert final.quoted and not final.refused
     assert final.text == "文档中写道：“二、住宿标准 国内出差住宿费每晚不超过六百元人民币。”[1]"
     assert final.cited is not None and final.cited.used_ids == [1]
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        (
+            "What does the NR-7 cost?",
+            "Unfortunately, the provided sources do not mention the price of the NR-7.",
+        ),
+        ("What does the NR-7 cost?", "None of the sources mention what the NR-7 costs."),
+        ("NR-7 多少钱？", "抱歉，提供的资料中没有关于NR-7价格的信息。"),
+    ],
+)
+def test_a_models_refusal_is_a_refusal_not_a_quote(question: str, text: str) -> None:
+    final = Answerer(None).finish(question, text, FAQ, quote_unsupported=True)  # type: ignore[arg-type]
+    assert final.refused and not final.quoted
+    assert final.text == REFUSAL[language(question)]
