@@ -45,7 +45,8 @@ _jieba_lock = threading.Lock()
 _jieba_ready = False
 
 
-def _jieba():  # type: ignore[no-untyped-def]
+def jieba_module():  # type: ignore[no-untyped-def]
+    """jieba, initialised once (quietly, thread-safe)."""
     global _jieba_ready
     import jieba
 
@@ -96,7 +97,7 @@ def _with_parts(tokens: list[str]) -> list[str]:
 def lexical_tokens(text: str, *, query: bool = False) -> list[str]:
     """Lower-cased word tokens without punctuation and the most common function words."""
     if has_cjk(text):
-        jieba = _jieba()
+        jieba = jieba_module()
         words = jieba.lcut(text) if query else jieba.lcut_for_search(text)
         tokens = [t for w in words for t in _WORD.findall(w.lower())]
     else:

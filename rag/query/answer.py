@@ -83,11 +83,16 @@ def _neutralise(text: str) -> str:
     return _CONTROL.sub("‹|", _TAG.sub(r"‹\1\2", text))
 
 
+def source_label(p: Passage) -> str:
+    """What the model is shown of a source besides its text: its title and section heading."""
+    heading = p.section.rsplit(" > ", 1)[-1] if p.section else ""
+    return " — ".join(x for x in dict.fromkeys((p.title, heading)) if x)
+
+
 def source_block(n: int, p: Passage) -> str:
     """One delimited source. Tag-like text inside it is neutralised, so a document cannot close its
     source early and speak outside it, nor forge a chat turn with the model's control tokens."""
-    heading = p.section.rsplit(" > ", 1)[-1] if p.section else ""
-    label = _neutralise(" — ".join(x for x in dict.fromkeys((p.title, heading)) if x).replace('"', "'"))
+    label = _neutralise(source_label(p).replace('"', "'"))
     body = _neutralise(p.text)
     return f'<source id="{n}" title="{label}">\n{body}\n</source>'
 
@@ -137,20 +142,16 @@ class Answerer:
         spans = sentence_spans(text)
         if not spans:
             return FinalAnswer(REFUSAL[lang], True, None)
+        sources = {i + 1: p.text for i, p in enumerate(passages)}
+        labels = {i + 1: source_label(p) for i, p in enumerate(passages)}
         if is_refusal(text[spans[0][0] : spans[0][1]]):
             # "I don't know" - unless the model goes on to give a supported answer after all
             rest = text[spans[1][0] :] if len(spans) > 1 else ""
-            cited = attribute(
-                rest,
-                {i + 1: p.text for i, p in enumerate(passages)},
-                drop_unsupported=True,
-                question=question,
-            )
+            cited = attribute(rest, sources, drop_unsupported=True, question=question, labels=labels)
             if not cited.used_ids:
                 return FinalAnswer(REFUSAL[lang], True, None)
             text = rest
-        sources = {i + 1: p.text for i, p in enumerate(passages)}
-        cited = attribute(text, sources, drop_unsupported=drop_unsupported, question=question)
+        cited = attribute(text, sources, drop_unsupported=drop_unsupported, question=question, labels=labels)
         if withhold_unsupported and not cited.used_ids:
             best = passages[0].core if passages else ""
             if quote_unsupported and best:

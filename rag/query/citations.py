@@ -29,6 +29,7 @@ from functools import lru_cache
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ingest.chunking import sentence_spans
+from rag.query.names import mentions, names_in
 from rag.query.numerals import NUMBER, number_value
 from rag.query.years import about_other_years, years_in
 from vectorstore.lexical_tokens import has_cjk, lexical_tokens
@@ -57,8 +58,11 @@ SUPPORT_THRESHOLD = 0.5
 _SENTENCE_ENDS = ".。!！?？"
 _CLAUSE_ENDS = ",，;；"
 _CLAUSE_BREAK = re.compile(rf"\s*[{_CLAUSE_ENDS}]")
+# a clause that only says where the rest comes from: "According to the manual [1], ..."
 _LEAD_IN = re.compile(
-    r"\W*(?:(?:according\s+to|based\s+on|as\s+\w+\s+(?:in|by))\b|根据|按照|依据)", re.IGNORECASE
+    r"\W*(?:(?:according\s+to|based\s+on|as\s+\w+\s+(?:in|by))\b|根据|按照|依据)"
+    rf"[^{_CLAUSE_ENDS}]*[{_CLAUSE_ENDS}]?\s*",
+    re.IGNORECASE,
 )
 
 
@@ -134,13 +138,15 @@ def attribute(
     threshold: float = SUPPORT_THRESHOLD,
     drop_unsupported: bool = False,
     question: str = "",
+    labels: Mapping[int, str] | None = None,
 ) -> CitedAnswer:
     """Cite each sentence by the sources that support it; with `drop_unsupported`, sentences that make
     a claim no source supports are removed from the text (they still count against groundedness).
 
     Given the `question`, only what a sentence adds to it is checked: a sentence that restates the
-    question ("The director of the film is who [1]") claims nothing and is unsupported."""
-    checked = _Sources(sources)
+    question ("The director of the film is who [1]") claims nothing and is unsupported. `labels` are
+    the titles the model was shown with the sources: their words and names count as the source's."""
+    checked = _Sources(sources, labels or {})
     asked = content_tokens(question) if question else frozenset()
     pieces: list[str] = []
     used: dict[int, None] = {}
@@ -168,7 +174,7 @@ def attribute(
             item = LIST_ITEM.match(plain) if begin == 0 else None
             tokens = content_tokens(SOURCE_REF.sub(" ", plain[item.end() :] if item else plain))
             claim = frozenset(t for t in tokens - asked - _ABOUT_SOURCES if not t.isdigit())  # a number: #n
-            if plain and (not claim or _LEAD_IN.match(plain)) and k < len(clauses) - 1:
+            if plain and (not claim or _LEAD_IN.fullmatch(plain)) and k < len(clauses) - 1:
                 carry = raw  # a lead-in claims nothing alone: "According to the handbook [1], X [1]."
                 continue
             refs = [*MARKER.finditer(raw), *SOURCE_REF.finditer(raw)]
@@ -177,7 +183,12 @@ def attribute(
             if not plain or _repeats(plain, said):
                 continue  # small models loop: a sentence said before (or its cut-off start) is said once
             said.append(plain)
-            keep = checked.supporting(claim, about, years, claimed, threshold)
+            names = [
+                n
+                for n in names_in(SOURCE_REF.sub(" ", plain))
+                if n.casefold() not in _ABOUT_SOURCES and not mentions(question, n)
+            ]
+            keep = checked.supporting(claim, about, years, names, claimed, threshold)
             if tokens:
                 counted += 1
                 supported += bool(keep)
@@ -198,9 +209,10 @@ def attribute(
 
 
 class _Sources:
-    """The sources an answer cites, read once: their words, and each sentence's words and years."""
+    """The sources an answer cites, read once: their words (with those of the title the model was
+    shown), each sentence's words and years, and the text names are looked up in."""
 
-    def __init__(self, sources: Mapping[int, str]) -> None:
+    def __init__(self, sources: Mapping[int, str], labels: Mapping[int, str]) -> None:
         self.sentences = {
             i: [
                 SourceSentence(content_tokens(text[a:b]), years_in(text, a, b))
@@ -208,20 +220,28 @@ class _Sources:
             ]
             for i, text in sources.items()
         }
-        self.tokens = {i: set().union(*(s.tokens for s in per)) for i, per in self.sentences.items()}
+        self.named = {i: f"{labels.get(i, '')}\n{text}" for i, text in sources.items()}
+        self.tokens = {
+            i: set(content_tokens(labels.get(i, ""))).union(*(s.tokens for s in per))
+            for i, per in self.sentences.items()
+        }
 
     def supporting(
         self,
         claim: AbstractSet[str],
         about: AbstractSet[str],
         years: AbstractSet[str],
+        names: Sequence[str],
         claimed: Sequence[int],
         threshold: float,
     ) -> list[int]:
-        """The cited sources (`claimed`) that support the claim; if none does, the one that supports it
-        best, if any does."""
+        """The cited sources (`claimed`) that support the claim and hold all its `names`; if none
+        does, the one that does best, if any does."""
         scores = {
-            i: support(claim, tokens) if colocated(claim, about, self.sentences[i], years) else 0.0
+            i: support(claim, tokens)
+            if all(mentions(self.named[i], name) for name in names)
+            and colocated(claim, about, self.sentences[i], years)
+            else 0.0
             for i, tokens in self.tokens.items()
         }
         keep = [n for n in dict.fromkeys(claimed) if n in scores and scores[n] >= threshold]

@@ -328,3 +328,37 @@ def test_a_chinese_clause_and_the_models_arithmetic() -> None:
     answer = "国内出差住宿费每晚不超过600元[1]，所以住五晚最多报销3000元。"
     cited = attribute(answer, sources, question="出差有哪些规定？", drop_unsupported=True)
     assert (cited.text, cited.used_ids) == ("国内出差住宿费每晚不超过600元 [1]。", [1])
+
+
+@pytest.mark.parametrize(
+    ("question", "source", "right", "made_up"),
+    [
+        (
+            "Who provided the ASL translation?",
+            "Lady Gaga sang, while Academy Award winner Marlee Matlin provided the ASL translation.",
+            "Academy Award winner Marlee Matlin provided the ASL translation [1].",
+            "Academy Award winner Jane Fonda provided the ASL translation [1].",
+        ),
+        (
+            "阿根廷队在决赛中击败了谁？",
+            "阿根廷队在决赛中击败法国队夺冠，梅西获得金球奖。",
+            "阿根廷队在决赛中击败法国队夺冠，梅西获得金球奖[1]。",
+            "阿根廷队在决赛中击败荷兰队夺冠，梅西获得金球奖[1]。",
+        ),
+    ],
+)
+def test_a_name_the_source_does_not_hold_is_not_supported(
+    question: str, source: str, right: str, made_up: str
+) -> None:
+    # the made-up answer shares most of its words with the source: only its name is wrong
+    assert attribute(right, {1: source}, question=question).used_ids == [1]
+    assert attribute(made_up, {1: source}, question=question).used_ids == []
+
+
+def test_a_name_from_the_title_the_model_was_shown_is_supported() -> None:
+    answer = "The Northwind Robotics handbook grants 30 vacation days per year [1]."
+    source = {1: "Full-time employees earn 2.5 vacation days per month, which is 30 days per year."}
+    question = "How many vacation days do we get?"
+    labels = {1: "Northwind Robotics Employee Handbook — Vacation"}
+    assert attribute(answer, source, question=question, labels=labels).used_ids == [1]
+    assert attribute(answer, source, question=question).used_ids == []
