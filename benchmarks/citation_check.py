@@ -59,14 +59,14 @@ KINDS = {
 NUMBER_WORD = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w.,]*\d)")
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("sets", nargs="+", type=Path)
     parser.add_argument("--limit", type=int, default=300, help="answerable questions per set")
     parser.add_argument("--json", type=Path, help="write the per-answer rows here")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     components = Components(load_settings())
     pipeline = components.query_pipeline()
@@ -107,6 +107,7 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1))
     _report(rows)
+    return 0
 
 
 def _answers(
@@ -187,4 +188,4 @@ def _report(rows: list[dict[str, object]]) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -1,0 +1,33 @@
+"""benchmarks/citation_check.py on the fixture set: answers of known truth through the citation check."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+SCRIPT = Path(__file__).parents[2] / "benchmarks" / "citation_check.py"
+FIXTURE = Path(__file__).parent / "fixtures" / "tiny-set"
+
+
+def load_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("citation_check", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_right_answers_are_kept_and_made_up_ones_withheld(tmp_path: Path) -> None:
+    report = tmp_path / "rows.json"
+    assert load_script().main([str(FIXTURE), "--json", str(report)]) == 0
+    rows = json.loads(report.read_text(encoding="utf-8"))
+    by_kind: dict[str, list[dict[str, object]]] = {}
+    for row in rows:
+        by_kind.setdefault(str(row["kind"]), []).append(row)
+    copied = by_kind["copied sentence"]
+    assert {str(r["id"])[:2] for r in copied} == {"en", "zh"}
+    assert all(r["kept"] and r["cites_hit"] for r in copied)
+    assert len(by_kind["wrong in sentence"]) == len(copied)
+    assert not any(r["kept"] for r in by_kind["wrong bare"] + by_kind["wrong in sentence"])
