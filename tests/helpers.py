@@ -39,15 +39,19 @@ def shared_embedder() -> SentenceTransformerEmbedder:
 
 
 @functools.cache
-def fixtures_module() -> ModuleType:
-    """tests/fixtures/make_fixtures.py (real PDFs, DOCX, ... written by the libraries that make them)."""
-    spec = importlib.util.spec_from_file_location(
-        "make_fixtures", REPO / "tests" / "fixtures" / "make_fixtures.py"
-    )
+def script_module(relative: str) -> ModuleType:
+    """A script of the repository that is not in a package (benchmarks/..., tests/fixtures/...), by path."""
+    path = REPO / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def fixtures_module() -> ModuleType:
+    """tests/fixtures/make_fixtures.py (real PDFs, DOCX, ... written by the libraries that make them)."""
+    return script_module("tests/fixtures/make_fixtures.py")
 
 
 def rag_executable() -> Path:

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "citation_check.py"
+from tests.helpers import script_module
+
 FIXTURE = Path(__file__).parent / "fixtures" / "tiny-set"
-
-
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("citation_check", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_right_answers_are_kept_and_made_up_ones_withheld(tmp_path: Path) -> None:
     report = tmp_path / "rows.json"
-    assert load_script().main([str(FIXTURE), "--json", str(report)]) == 0
+    assert script_module("benchmarks/citation_check.py").main([str(FIXTURE), "--json", str(report)]) == 0
     rows = json.loads(report.read_text(encoding="utf-8"))
     by_kind: dict[str, list[dict[str, object]]] = {}
     for row in rows:

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "naive_langchain.py"
+from tests.helpers import script_module
+
 FIXTURE = Path(__file__).parent / "fixtures" / "tiny-set"
 
 
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("naive_langchain", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_naive_and_ours_side_by_side(tmp_path: Path) -> None:
-    naive = load_script()
+    naive = script_module("benchmarks/naive_langchain.py")
     report = tmp_path / "naive.json"
     assert naive.main([str(FIXTURE), "--retrieval-only", "--json", str(report)]) == 0
     data = json.loads(report.read_text(encoding="utf-8"))

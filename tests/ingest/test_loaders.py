@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import random
 import shutil
@@ -18,13 +17,9 @@ from ingest.clean import clean_text
 from ingest.loaders import SUPPORTED_EXTENSIONS, load_file
 from rag.errors import DocumentError
 from rag.types import LoadedDocument
+from tests.helpers import fixtures_module
 
-_spec = importlib.util.spec_from_file_location(
-    "make_fixtures", Path(__file__).resolve().parents[1] / "fixtures" / "make_fixtures.py"
-)
-assert _spec and _spec.loader
-fx = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fx)
+fx = fixtures_module()
 
 CONTOSO = Path("/work/shared/bench/contoso/docs")
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
