@@ -180,9 +180,10 @@ def attribute(
             refs = [*MARKER.finditer(raw), *SOURCE_REF.finditer(raw)]
             claimed = [int(n) for m in refs for n in re.findall(r"\d+", m.group(1))]
             model_cited = model_cited or any(n in sources for n in claimed)
-            if not plain or _repeats(plain, said):
+            said_text = plain[item.end() :] if item else plain  # "2. X" repeats "1. X"
+            if not plain or _repeats(said_text, said):
                 continue  # small models loop: a sentence said before (or its cut-off start) is said once
-            said.append(plain)
+            said.append(said_text)
             names = [
                 n
                 for n in names_in(SOURCE_REF.sub(" ", plain))
@@ -200,7 +201,7 @@ def attribute(
             kept.append(_with_markers(plain, keep))
         if not kept:
             continue
-        if broken:  # "X [1], so Y." without Y ends as a sentence: "X [1]."
+        if broken or whole.endswith(tuple(_CLAUSE_ENDS)):  # "X [1], so Y." without Y: "X [1]."
             kept[-1] = kept[-1].rstrip(_CLAUSE_ENDS + " ") + whole[len(whole.rstrip(_SENTENCE_ENDS)) :]
         line_break = "\n\n" if gap.count("\n") > 1 else "\n" if "\n" in gap else joiner
         pieces.append((line_break if pieces else "") + joiner.join(kept))  # lists keep their lines

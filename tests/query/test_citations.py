@@ -362,3 +362,17 @@ def test_a_name_from_the_title_the_model_was_shown_is_supported() -> None:
     labels = {1: "Northwind Robotics Employee Handbook — Vacation"}
     assert attribute(answer, source, question=question, labels=labels).used_ids == [1]
     assert attribute(answer, source, question=question).used_ids == []
+
+
+def test_a_list_item_repeated_under_another_label_is_said_once() -> None:
+    answer = (
+        "1. The NR-7 runs for 11 hours on one charge [1].\n2. The NR-7 runs for 11 hours on one charge [1]."
+    )
+    cited = attribute(answer, NR7, question="How long does the NR-7 run on one charge?")
+    assert cited.text == "1. The NR-7 runs for 11 hours on one charge [1]."
+
+
+def test_an_answer_cut_off_after_a_comma_ends_at_its_citation() -> None:
+    sources = {1: "国内出差住宿费每晚不超过六百元人民币。"}
+    cited = attribute("国内出差住宿费每晚不超过600元，[1]", sources, question="国内出差住宿费标准是多少？")
+    assert cited.text == "国内出差住宿费每晚不超过600元 [1]"
