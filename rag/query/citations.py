@@ -201,8 +201,9 @@ def attribute(
             kept.append(_with_markers(plain, keep))
         if not kept:
             continue
-        if broken or whole.endswith(tuple(_CLAUSE_ENDS)):  # "X [1], so Y." without Y: "X [1]."
-            kept[-1] = kept[-1].rstrip(_CLAUSE_ENDS + " ") + whole[len(whole.rstrip(_SENTENCE_ENDS)) :]
+        if broken or whole.endswith((",", "，")):  # "X [1], so Y." without Y, or cut off: "X [1]."
+            ending = whole[len(whole.rstrip(_SENTENCE_ENDS + ";；")) :]
+            kept[-1] = kept[-1].rstrip(_CLAUSE_ENDS + " ") + ending
         line_break = "\n\n" if gap.count("\n") > 1 else "\n" if "\n" in gap else joiner
         pieces.append((line_break if pieces else "") + joiner.join(kept))  # lists keep their lines
     text = "".join(pieces) if pieces else ("" if drop_unsupported else answer.strip())

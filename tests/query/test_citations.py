@@ -376,3 +376,15 @@ def test_an_answer_cut_off_after_a_comma_ends_at_its_citation() -> None:
     sources = {1: "国内出差住宿费每晚不超过六百元人民币。"}
     cited = attribute("国内出差住宿费每晚不超过600元，[1]", sources, question="国内出差住宿费标准是多少？")
     assert cited.text == "国内出差住宿费每晚不超过600元 [1]"
+
+
+def test_sentences_ended_by_semicolons_keep_them() -> None:
+    sources = {
+        1: "国内出差住宿费每晚不超过六百元人民币。",
+        2: "员工应在出差结束后十五个工作日内提交报销申请。",
+    }
+    answer = "国内出差住宿费每晚不超过600元[1]；员工应在出差结束后十五个工作日内提交报销申请[2]。"
+    cited = attribute(answer, sources, question="出差有哪些规定？")
+    assert (
+        cited.text == "国内出差住宿费每晚不超过600元 [1]；员工应在出差结束后十五个工作日内提交报销申请 [2]。"
+    )
