@@ -2,8 +2,8 @@
 
 - Local HTTP servers speaking the Ollama API (docs/api.md in the ollama repo: /api/chat streaming NDJSON and
   non-streaming, /api/tags, /api/show) and the OpenAI chat API (/v1/models, /v1/chat/completions with SSE
-  streaming, vLLM's /tokenize). Their "model" answers "You said: <last user message>", one word per token,
-  honouring max tokens and stop sequences.
+  streaming, vLLM's /tokenize). Their "model" answers "You said: <last user message>" (or a set `reply`, as
+  a real Llama-3 would answer), one word per token, honouring max tokens and stop sequences.
 - A tiny Llama-3-format GGUF (`llama3_gguf.py`).
 """
 
@@ -27,9 +27,9 @@ from rag.settings import LLMSettings
 from tests.llm.llama3_gguf import LLAMA3_CHAT_TEMPLATE, write_llama3_format_gguf
 
 
-def reply_words(messages: list[dict[str, Any]], words: int = 0) -> list[str]:
+def reply_words(messages: list[dict[str, Any]], words: int = 0, reply: str | None = None) -> list[str]:
     last = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
-    text = f"You said: {last}" + "".join(f" word{i}" for i in range(words))
+    text = reply if reply is not None else f"You said: {last}" + "".join(f" word{i}" for i in range(words))
     parts = text.split(" ")
     return [p if i == 0 else " " + p for i, p in enumerate(parts)]
 
@@ -63,6 +63,7 @@ class ServerState:
     api_key: str | None = None
     tokenize: bool = False
     disconnects: int = 0
+    reply: str | None = None  # what the model answers, instead of echoing the question
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -163,7 +164,7 @@ class OllamaHandler(_Handler):
             return
         options = body.get("options") or {}
         words, reason = apply_limits(
-            reply_words(messages, self.state.extra_words),
+            reply_words(messages, self.state.extra_words, self.state.reply),
             options.get("num_predict"),
             options.get("stop") or [],
         )
@@ -240,7 +241,9 @@ class OpenAIHandler(_Handler):
             return
         messages = body["messages"]
         words, reason = apply_limits(
-            reply_words(messages, self.state.extra_words), body.get("max_tokens"), body.get("stop") or []
+            reply_words(messages, self.state.extra_words, self.state.reply),
+            body.get("max_tokens"),
+            body.get("stop") or [],
         )
         usage = {"prompt_tokens": prompt_tokens(messages), "completion_tokens": len(words)}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
