@@ -172,7 +172,9 @@ def attribute(
             raw, carry, begin = carry + clause, "", begin if carry else k
             plain = _plain(raw)
             item = LIST_ITEM.match(plain) if begin == 0 else None
-            tokens = content_tokens(SOURCE_REF.sub(" ", plain[item.end() :] if item else plain))
+            body = plain[item.end() :] if item else plain  # without its list label
+            stated = SOURCE_REF.sub(" ", body)  # "According to Source 1": the 1 is no claim
+            tokens = content_tokens(stated)
             claim = frozenset(t for t in tokens - asked - _ABOUT_SOURCES if not t.isdigit())  # a number: #n
             if plain and (not claim or _LEAD_IN.fullmatch(plain)) and k < len(clauses) - 1:
                 carry = raw  # a lead-in claims nothing alone: "According to the handbook [1], X [1]."
@@ -180,13 +182,12 @@ def attribute(
             refs = [*MARKER.finditer(raw), *SOURCE_REF.finditer(raw)]
             claimed = [int(n) for m in refs for n in re.findall(r"\d+", m.group(1))]
             model_cited = model_cited or any(n in sources for n in claimed)
-            said_text = plain[item.end() :] if item else plain  # "2. X" repeats "1. X"
-            if not plain or _repeats(said_text, said):
+            if not plain or _repeats(body, said):  # "2. X" repeats "1. X"
                 continue  # small models loop: a sentence said before (or its cut-off start) is said once
-            said.append(said_text)
+            said.append(body)
             names = [
                 n
-                for n in names_in(SOURCE_REF.sub(" ", plain))
+                for n in names_in(stated)
                 if n.casefold() not in _ABOUT_SOURCES and not mentions(question, n)
             ]
             keep = checked.supporting(claim, about, years, names, claimed, threshold)
