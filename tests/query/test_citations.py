@@ -221,6 +221,9 @@ def test_a_number_is_supported_by_the_sentence_that_holds_it_for_the_claimed_yea
     assert (cited.used_ids == [1]) is supported
 
 
+NR7 = {1: "The NR-7 runs for 11 hours on one charge.", 2: "The NR-7 carries up to 450 kg."}
+
+
 @pytest.mark.parametrize(
     "answer",
     [
@@ -231,11 +234,10 @@ def test_a_number_is_supported_by_the_sentence_that_holds_it_for_the_claimed_yea
 )
 def test_a_list_answer_keeps_its_items_and_lines(answer: str) -> None:
     # the items' labels (1. 2) -) are layout: "2." is not a number the source must hold
-    sources = {1: "The NR-7 runs for 11 hours on one charge.", 2: "The NR-7 carries up to 450 kg."}
-    cited = attribute(answer, sources, question="What are the NR-7's specs?", drop_unsupported=True)
+    cited = attribute(answer, NR7, question="What are the NR-7's specs?", drop_unsupported=True)
     assert cited.used_ids == [1, 2] and cited.groundedness == 1.0
     assert cited.text == answer  # unchanged, line breaks kept
-    made_up = attribute(answer.replace("450", "900"), sources, drop_unsupported=True)
+    made_up = attribute(answer.replace("450", "900"), NR7, drop_unsupported=True)
     assert made_up.used_ids == [1] and len(made_up.text.splitlines()) == 1
 
 
@@ -253,11 +255,10 @@ def test_a_list_answer_keeps_its_items_and_lines(answer: str) -> None:
     ],
 )
 def test_citation_styles_and_words_about_the_sources_as_models_write_them(answer: str) -> None:
-    sources = {1: "The NR-7 runs for 11 hours on one charge.", 2: "The NR-7 carries up to 450 kg."}
     question = "How long does the NR-7 run on one charge?"
-    cited = attribute(answer, sources, question=question, drop_unsupported=True)
+    cited = attribute(answer, NR7, question=question, drop_unsupported=True)
     assert cited.used_ids == [1] and cited.text.endswith(" [1]."), cited.text
-    wrong = attribute(answer.replace("11", "12"), sources, question=question, drop_unsupported=True)
+    wrong = attribute(answer.replace("11", "12"), NR7, question=question, drop_unsupported=True)
     assert wrong.used_ids == [] and wrong.text == ""
 
 
@@ -283,9 +284,6 @@ def test_chinese_citation_styles(answer: str) -> None:
     cited = attribute(answer, sources, question="国内出差住宿费标准是多少？", drop_unsupported=True)
     assert cited.used_ids == [1] and cited.text.endswith(" [1]。"), cited.text
     assert "（" not in cited.text and "来源：" not in cited.text
-
-
-NR7 = {1: "The NR-7 runs for 11 hours on one charge.", 2: "The NR-7 carries up to 450 kg."}
 
 
 @pytest.mark.parametrize(
