@@ -94,11 +94,12 @@ def _extend(p: Passage, text: str, start: int, end: int) -> None:
 
 
 # A sentence opening with a reference back ("These devices ...", "该法令...") needs the sentence before it.
-# Pronouns at the start, plural demonstratives anywhere ("... treated using these devices").
+# Pronouns at the start, plural demonstratives anywhere ("... treated using these devices"); "such as" and
+# "those who" introduce what they refer to ("movies, such as ...") and refer back to nothing.
 _ANAPHOR = re.compile(
-    r"^\W*(?:(?:this|these|that|those|it|its|they|their|them|he|his|him|she|her|such)\b"
+    r"^\W*(?:(?:this|these|that|those|it|its|they|their|them|he|his|him|she|her|such)\b(?!\s+(?:as|who)\b)"
     r"|(?:这|那|该|此|其(?!他|中|实)|他|她|它|上述|前者|后者))"
-    r"|\b(?:these|those|such)\s+\w|这些|那些|上述|(?<![应活])该",
+    r"|\b(?:these|those(?!\s+who\b)|such(?!\s+as\b))\s+\w|这些|那些|上述|(?<![应活])该",
     re.IGNORECASE,
 )
 

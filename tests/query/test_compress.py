@@ -269,6 +269,30 @@ def test_a_sentence_that_refers_back_keeps_the_sentence_it_refers_to(
     assert antecedent in passage.text and core in passage.text and after not in passage.text
 
 
+@pytest.mark.parametrize(
+    "core",
+    [
+        'Several films, such as "Iron Harbour" (1986), were shot in or around Millbrook.',
+        "Those who filmed in Millbrook in 1986 included the crew of the film Iron Harbour.",
+    ],
+)
+def test_such_as_and_those_who_refer_back_to_nothing(embedder: SentenceTransformerEmbedder, core: str) -> None:
+    # The sentence before the core says nothing of the question; kept as an antecedent, it would take
+    # the room of the second document, which holds the answer.
+    town = " ".join(["Millbrook is a town in Brunswick County.", "Its population was 13,527 in 2010.", core])
+    film = "Iron Harbour is a 1986 film directed by Mara Quell."
+    compressor = ContextCompressor(embedder, sentences_by_rank=(1,))
+    budget = tokens(embedder, core) + tokens(embedder, film) + 2
+    passages = compressor.compress(
+        "Who directed the film shot in Millbrook in 1986?",
+        scored(make_chunk("town", town), make_chunk("film", film)),
+        top_k=2,
+        budget_tokens=budget,
+    )
+    assert [p.doc_id for p in passages] == ["town", "film"]
+    assert "population" not in passages[0].text
+
+
 def test_chinese_words_segmented_differently_still_match_on_their_characters(
     embedder: SentenceTransformerEmbedder,
 ) -> None:
