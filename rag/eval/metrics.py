@@ -27,6 +27,9 @@ from rag.eval.text import (
 
 KS = (1, 3, 5, 10)
 MRR_K = 10
+REACH_STAGES = ("retrieve", "rerank")
+"""The stages whose output `reach` checks for a hit: the candidates retrieval hands to the reranker, and
+the top passages after reranking, whole (before compression cuts them); then the final context."""
 SUPPORT = 0.6
 NON_EXTRACTIVE = frozenset({"yes", "no", "是", "否", "不是"})
 

@@ -24,6 +24,13 @@ RETRIEVAL_COLUMNS = [
     ("hit@10", "hit@10"),
     ("MRR@10", "mrr@10"),
 ]
+REACH_COLUMNS = [
+    ("retrieve", "in the candidates"),
+    ("rerank", "in the top passages"),
+    ("context", "in the context"),
+]
+"""Share of answerable questions with a hit among what each stage handed on: the fused candidates
+(before reranking), the top passages after reranking (whole), the final context (after compression)."""
 ANSWER_COLUMNS = [
     ("accuracy", "accuracy"),
     ("cit. precision", "citation_precision"),
@@ -123,6 +130,17 @@ def latency_table(runs: Sequence[RunResult]) -> tuple[list[str], list[list[str]]
     return header, rows
 
 
+def reach_table(runs: Sequence[RunResult]) -> tuple[list[str], list[list[str]]] | None:
+    """Where answers are lost: one row per run that measured it (our pipeline; not the naive one)."""
+    measured = [(run, run.summary["reach"]) for run in runs]
+    measured = [(run, reach) for run, reach in measured if reach]
+    if not measured:
+        return None
+    header = ["run", *(label for _, label in REACH_COLUMNS)]
+    rows = [[run.name, *(_fmt(reach.get(stage)) for stage, _ in REACH_COLUMNS)] for run, reach in measured]
+    return header, rows
+
+
 def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -153,13 +171,18 @@ def to_markdown(report: EvalReport) -> str:
         parts += [f"{len(report.problems)} question lines skipped:", ""]
         parts += [f"- {p.message}" for p in report.problems] + [""]
     parts += [_markdown_table(*metric_table(report.runs)), ""]
+    reach = reach_table(report.runs)
+    if reach:
+        parts += ["Answer reached by each stage", "", _markdown_table(*reach), ""]
     parts += ["Latency per stage", "", _markdown_table(*latency_table(report.runs)), ""]
     return "\n".join(parts)
 
 
 def rich_tables(runs: Sequence[RunResult], title: str) -> list[Table]:
     tables = []
-    for caption, (header, rows) in ((title, metric_table(runs)), ("latency", latency_table(runs))):
+    reach = reach_table(runs)
+    captioned = [(title, metric_table(runs)), *([("answer reached by each stage", reach)] if reach else [])]
+    for caption, (header, rows) in [*captioned, ("latency", latency_table(runs))]:
         table = Table(title=caption, show_header=True, header_style="bold")
         for i, name in enumerate(header):
             table.add_column(name, justify="left" if i == 0 else "right")

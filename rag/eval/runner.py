@@ -22,7 +22,7 @@ from rag.errors import BackendError, ConfigError, NotFoundError, RagError, Stage
 from rag.eval.dataset import EvalSet, Question
 from rag.eval.scoring import ContextItem, Outcome, QuestionRecord, score
 from rag.eval.summary import summarize
-from rag.query.pipeline import QueryPipeline
+from rag.query.pipeline import QueryPipeline, StageTrace
 from rag.query.request import QueryRequest, Stage
 from rag.types import QueryResponse
 
@@ -117,11 +117,20 @@ def doc_id_of(source: str, docs_dir: Path) -> str:
     return source
 
 
-def outcome_of(response: QueryResponse, docs_dir: Path, retrieval_only: bool) -> Outcome:
+def outcome_of(
+    response: QueryResponse, docs_dir: Path, retrieval_only: bool, trace: StageTrace | None = None
+) -> Outcome:
+    stages: dict[str, list[ContextItem]] = {}
+    if trace is not None:
+        stages["retrieve"] = [
+            ContextItem(doc_id_of(h.chunk.source, docs_dir), h.chunk.text) for h in trace.retrieved
+        ]
+        stages["rerank"] = [ContextItem(doc_id_of(p.source, docs_dir), p.text) for p in trace.reranked]
     return Outcome(
         context=[
             ContextItem(doc_id_of(e.source, docs_dir), e.text, tuple(e.chunk_ids)) for e in response.context
         ],
+        stages=stages,
         answer=None if retrieval_only else response.answer,
         cited=[c.id for c in response.citations],
         refused=response.refused,
@@ -155,7 +164,9 @@ class PipelineSystem:
             retrieval_only=self.retrieval_only,
             disabled=self.disabled,
         )
-        return outcome_of(self.pipeline.run(request), self.docs_dir, self.retrieval_only)
+        trace = StageTrace()
+        response = self.pipeline.run(request, trace=trace)
+        return outcome_of(response, self.docs_dir, self.retrieval_only, trace)
 
     def warm_up(self, questions: Sequence[Question]) -> None:
         """Load the models (and per-language tokenisers) before timing: one retrieval-only query for the

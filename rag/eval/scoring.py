@@ -12,6 +12,7 @@ from typing import Any
 from rag.eval.dataset import Question
 from rag.eval.metrics import (
     KS,
+    REACH_STAGES,
     answer_correct,
     citation_precision,
     context_support,
@@ -38,6 +39,8 @@ class Outcome:
     timings: dict[str, float] = field(default_factory=dict)
     prompt_tokens: int | None = None
     error: str = ""
+    # what a stage before compression handed on, by stage (REACH_STAGES), for `QuestionRecord.reach`
+    stages: dict[str, list[ContextItem]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -62,6 +65,7 @@ class QuestionRecord:
     timings: dict[str, float]
     prompt_tokens: int | None
     error: str = ""
+    reach: dict[str, bool] = field(default_factory=dict)  # a hit among what each stage handed on
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -69,12 +73,16 @@ class QuestionRecord:
         return data
 
 
-def score(question: Question, outcome: Outcome) -> QuestionRecord:
-    flags = [
+def _hits(question: Question, items: list[ContextItem]) -> list[bool]:
+    return [
         question.answerable
         and is_hit(item.doc_id, item.text, question.gold_docs, question.answers, question.lang)
-        for item in outcome.context
+        for item in items
     ]
+
+
+def score(question: Question, outcome: Outcome) -> QuestionRecord:
+    flags = _hits(question, outcome.context)
     context = [
         {"rank": i + 1, "doc_id": item.doc_id, "chunk_ids": list(item.chunk_ids), "hit": flag}
         for i, (item, flag) in enumerate(zip(outcome.context, flags, strict=True))
@@ -114,4 +122,19 @@ def score(question: Question, outcome: Outcome) -> QuestionRecord:
         timings=dict(outcome.timings),
         prompt_tokens=outcome.prompt_tokens,
         error=outcome.error,
+        reach=_reach(question, outcome, flags),
     )
+
+
+def _reach(question: Question, outcome: Outcome, flags: list[bool]) -> dict[str, bool]:
+    """Whether a hit was among what each stage handed on, the final context last: the stage after the
+    last True is where the answer was lost."""
+    if not question.answerable or not outcome.stages:
+        return {}
+    reach = {
+        stage: any(_hits(question, outcome.stages[stage]))
+        for stage in REACH_STAGES
+        if stage in outcome.stages
+    }
+    reach["context"] = any(flags)
+    return reach

@@ -54,6 +54,11 @@ def summarize(records: Sequence[QuestionRecord]) -> dict[str, Any]:
             ),
             "uncited_rate": _rounded(_share([not r.citations for r in answered])),
         }
+    reach_stages = dict.fromkeys(stage for r in answerable for stage in r.reach)
+    reach = {
+        stage: _rounded(_share([r.reach[stage] for r in answerable if stage in r.reach]))
+        for stage in reach_stages
+    }
     latency: dict[str, dict[str, float | int | None]] = {}
     for stage in STAGE_TIMINGS:
         values = [r.timings[stage] for r in ok if stage in r.timings]
@@ -70,6 +75,7 @@ def summarize(records: Sequence[QuestionRecord]) -> dict[str, Any]:
         "unanswerable": len(unanswerable),
         "errors": len(records) - len(ok),
         "retrieval": retrieval,
+        "reach": reach,
         "answers": answers,
         "latency": latency,
         "prompt_tokens": {

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from rag.errors import InvalidInputError, StageError
 from rag.llm.base import LLM, CancelToken, GenerationOptions
 from rag.query.answer import REFUSAL, Answerer, language
-from rag.query.compress import ContextCompressor, Passage
+from rag.query.compress import ContextCompressor, Passage, merge_chunks
 from rag.query.corroborate import Corroboration
 from rag.query.evidence import EvidenceStrength
 from rag.query.expand import NO_EXPANSION, Expansion, QueryExpander
@@ -45,6 +45,15 @@ class Delta:
 @dataclass(frozen=True, slots=True)
 class Final:
     response: QueryResponse
+
+
+@dataclass(slots=True)
+class StageTrace:
+    """What the stages before compression handed on, for measuring where answers are lost (`rag eval`):
+    the fused candidates given to the reranker, and the top passages after reranking, whole."""
+
+    retrieved: list[ScoredChunk] = field(default_factory=list)
+    reranked: list[Passage] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -109,17 +118,21 @@ class QueryPipeline:
         rerank = settings.rerank
         self.corroboration = Corroboration(rerank.corroboration_weight, rerank.corroboration_similarity)
 
-    def run(self, request: QueryRequest, cancel: CancelToken | None = None) -> QueryResponse:
+    def run(
+        self, request: QueryRequest, cancel: CancelToken | None = None, trace: StageTrace | None = None
+    ) -> QueryResponse:
         final: QueryResponse | None = None
-        for event in self.stream(request, cancel):
+        for event in self.stream(request, cancel, trace):
             if isinstance(event, Final):
                 final = event.response
         assert final is not None
         return final
 
-    def stream(self, request: QueryRequest, cancel: CancelToken | None = None) -> Iterator[Delta | Final]:
+    def stream(
+        self, request: QueryRequest, cancel: CancelToken | None = None, trace: StageTrace | None = None
+    ) -> Iterator[Delta | Final]:
         started = time.perf_counter()
-        prepared = self.prepare(request)
+        prepared = self.prepare(request, trace)
         timings = prepared.timings
         response = QueryResponse(
             rewritten_query=prepared.query,
@@ -190,8 +203,9 @@ class QueryPipeline:
         response.timings = _rounded(timings)
         yield Final(response)
 
-    def prepare(self, request: QueryRequest) -> _Prepared:
-        """Everything before generation: rewrite, retrieve, rerank, compress, measure the evidence."""
+    def prepare(self, request: QueryRequest, trace: StageTrace | None = None) -> _Prepared:
+        """Everything before generation: rewrite, retrieve, rerank, compress, measure the evidence;
+        `trace`, when given, receives what retrieval and reranking handed on."""
         question = request.question.strip()
         if not question:
             raise InvalidInputError("the question is empty", hint="ask a question", http_status=422)
@@ -220,6 +234,9 @@ class QueryPipeline:
                 candidates = self.reranker.rerank(query, candidates, len(candidates))
             if "corroboration" not in request.disabled:
                 candidates = self.corroboration.rerank(query, candidates)
+        if trace is not None:
+            trace.retrieved = retrieval.chunks[: self.settings.retrieval.rerank_candidates]
+            trace.reranked = merge_chunks(candidates)[:top_k]
         with _stage("compress", timings):
             stats = TermStats(self.index.catalog, info)
             terms = QueryTerms.of(query, stats)

@@ -155,3 +155,24 @@ def test_summary_over_a_small_run() -> None:
     assert summary["retrieval"]["mrr@10"] == pytest.approx((1 / 3 + 1) / 2, abs=1e-4)
     assert summary["answers"] == {}
     assert summary["latency"]["total"]["p50"] == 0.2
+
+
+def test_reach_says_which_stage_lost_the_answer() -> None:
+    hit = ContextItem("game.txt", "They gave up 308 points.")
+    miss = ContextItem("other.txt", "Nothing here.")
+    stages = {"retrieve": [miss, hit], "rerank": [hit]}
+    kept = score(question(), Outcome(context=[hit], stages=stages))
+    cut = score(question(id="q2"), Outcome(context=[miss], stages=stages))
+    reranked_away = score(
+        question(id="q3"), Outcome(context=[miss], stages={"retrieve": [hit], "rerank": [miss]})
+    )
+    assert kept.reach == {"retrieve": True, "rerank": True, "context": True}
+    assert cut.reach == {"retrieve": True, "rerank": True, "context": False}
+    assert reranked_away.reach == {"retrieve": True, "rerank": False, "context": False}
+    assert score(question(id="q4"), Outcome(context=[hit])).reach == {}  # a system without stages
+    summary = summarize([kept, cut, reranked_away])
+    assert summary["reach"] == {
+        "retrieve": 1.0,
+        "rerank": pytest.approx(0.6667),
+        "context": pytest.approx(0.3333),
+    }

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rag.eval.dataset import Question
-from rag.eval.report import EvalReport, latency_table, metric_table, to_markdown
+from rag.eval.report import EvalReport, latency_table, metric_table, reach_table, to_markdown
 from rag.eval.runner import RunResult, doc_id_of
 from rag.eval.scoring import ContextItem, Outcome, score
 
@@ -46,6 +46,16 @@ def test_latency_table_and_markdown() -> None:
     assert ["generate", "1000 / 1000"] in rows
     markdown = to_markdown(EvalReport("tiny", "/x", runs))
     assert markdown.startswith("# rag eval: tiny") and "| full | 1 |" in markdown
+
+
+def test_reach_table_shows_the_runs_that_measured_it() -> None:
+    staged = score(QUESTION, Outcome(context=CONTEXT[:1], stages={"retrieve": CONTEXT, "rerank": CONTEXT}))
+    runs = [RunResult("full", [staged]), run("naive", None, CONTEXT)]
+    header, rows = reach_table(runs)  # type: ignore[misc]
+    assert header == ["run", "in the candidates", "in the top passages", "in the context"]
+    assert rows == [["full", "1.000", "1.000", "0.000"]]
+    assert reach_table([run("naive", None, CONTEXT)]) is None
+    assert "Answer reached by each stage" in to_markdown(EvalReport("tiny", "/x", runs))
 
 
 def test_report_json_carries_records_and_summary() -> None:

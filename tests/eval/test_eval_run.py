@@ -45,7 +45,12 @@ def test_retrieval_only_run(tmp_path: Path) -> None:
         for item in r["context"]
     )
     assert record["answer"] is None
+    # where answers are lost: each stage's output checked for a hit, the final context last
+    assert set(record["reach"]) == {"retrieve", "rerank", "context"}
+    assert record["reach"]["context"] == any(item["hit"] for item in record["context"])
+    assert summary["reach"]["retrieve"] >= summary["reach"]["rerank"] >= summary["reach"]["context"] > 0
     assert "| full |" in markdown and "| no-lexical |" in markdown
+    assert "Answer reached by each stage" in markdown
 
     again, _ = run_eval(tmp_path, "--retrieval-only", "--limit", "2")
     assert not again["ingest"]["fresh"] and again["ingest"]["files"]["unchanged"] == 4
