@@ -55,6 +55,10 @@ _ABOUT_SOURCES = frozenset(
 # a list item's label ("1. ", "2) ", "3、", "- ", "• "): layout, not part of the claim
 LIST_ITEM = re.compile(r"(?:\d{1,3}[.)](?=\s)|\d{1,3}、|[（(]\d{1,3}[)）]|[-*•·](?=\s))\s*")
 SUPPORT_THRESHOLD = 0.5
+# a sentence that names its subject by a pronoun is also about what the sentence before names
+_PRONOUN = re.compile(
+    r"\b(?:it|its|he|his|him|she|her|they|their|them)\b|[他她它此]|其(?!他|中|实)|(?<![应活])该", re.I
+)
 _SENTENCE_ENDS = ".。!！?？"
 _CLAUSE_ENDS = ",，;；"
 _CLAUSE_BREAK = re.compile(rf"\s*[{_CLAUSE_ENDS}]")
@@ -105,6 +109,7 @@ def support(sentence_tokens: AbstractSet[str], source_tokens: AbstractSet[str]) 
 class SourceSentence:
     tokens: frozenset[str]  # content_tokens
     years: frozenset[str]  # years_in
+    antecedent: frozenset[str] = frozenset()  # the sentence before's tokens, when this one refers back
 
 
 def colocated(
@@ -116,16 +121,20 @@ def colocated(
     """Whether what a sentence adds (`claim`) sits in the source next to what it is about (`about`: the
     question's words the sentence repeats, or all of them): one source sentence holds at least half of
     what it is about, a number of the claim if it has any, and at least half of the claim or all its
-    numbers; and it is not about other years than the claim's `years`. "Allen had 11 sacks", for a
-    question about Allen's sacks, is not supported by a source where 11 is another player's count,
-    nor "853,382 in 2010" by "853,382 in 2014"."""
+    numbers; no other sentence of the source is about more of it (a pronoun is about what the sentence
+    before names); and it is not about other years than the claim's `years`. "Allen had 11 sacks", for
+    a question about Allen's sacks, is not supported by a source where 11 is another player's count,
+    nor "853,382 in 2010" by "853,382 in 2014", nor "3 days" of remote work by a source whose next
+    sentence gives the vacation days asked about."""
     if not about or not claim:
         return True
     numbers = {t for t in claim if t.startswith("#")}
+    covers = [s.tokens & about for s in sentences]
     return any(
         (not numbers or numbers & s.tokens)
         and (len(s.tokens & claim) >= len(claim) * SUPPORT_THRESHOLD or (numbers and numbers <= s.tokens))
         and len(s.tokens & about) >= len(about) * SUPPORT_THRESHOLD
+        and not any((s.tokens | s.antecedent) & about < other for other in covers)
         and not about_other_years(years, s.years)
         for s in sentences
     )
@@ -216,13 +225,7 @@ class _Sources:
     shown), each sentence's words and years, and the text names are looked up in."""
 
     def __init__(self, sources: Mapping[int, str], labels: Mapping[int, str]) -> None:
-        self.sentences = {
-            i: [
-                SourceSentence(content_tokens(text[a:b]), years_in(text, a, b))
-                for a, b in sentence_spans(text)
-            ]
-            for i, text in sources.items()
-        }
+        self.sentences = {i: _sentences(text) for i, text in sources.items()}
         self.named = {i: f"{labels.get(i, '')}\n{text}" for i, text in sources.items()}
         self.tokens = {
             i: set(content_tokens(labels.get(i, ""))).union(*(s.tokens for s in per))
@@ -253,6 +256,14 @@ class _Sources:
             if scores[best] >= threshold:
                 keep = [best]
         return keep
+
+
+def _sentences(text: str) -> list[SourceSentence]:
+    out: list[SourceSentence] = []
+    for a, b in sentence_spans(text):
+        before = out[-1].tokens if out and _PRONOUN.search(text[a:b]) else frozenset()
+        out.append(SourceSentence(content_tokens(text[a:b]), years_in(text, a, b), before))
+    return out
 
 
 def _plain(raw: str) -> str:

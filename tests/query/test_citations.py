@@ -171,6 +171,35 @@ def test_chinese_claim_must_sit_next_to_what_it_is_about() -> None:
     assert attribute("北京住宿每天一百元[1]。", sources, question=question).used_ids == []
 
 
+HANDBOOK = {
+    1: "Employees may work remotely up to three days per week. "
+    "Full-time employees earn 2.5 vacation days per month, which is 30 days per year.",
+}
+
+
+@pytest.mark.parametrize(
+    ("answer", "supported"),
+    [
+        ("30 [1].", True),
+        ("Full-time employees earn 30 vacation days per year [1].", True),
+        # "three days" holds half of the question's words, but another sentence holds those and more
+        ("The answer is: 3 [1]", False),
+    ],
+)
+def test_a_claim_does_not_stand_in_a_sentence_that_another_says_more_about_the_question(
+    answer: str, supported: bool
+) -> None:
+    cited = attribute(answer, HANDBOOK, question="How many vacation days do employees get per year?")
+    assert (cited.used_ids == [1]) is supported
+
+
+def test_chinese_claim_in_a_sentence_less_about_the_question() -> None:
+    sources = {1: "员工每周最多可以远程办公三天。正式员工每年有三十天年假。"}
+    question = "正式员工每年有多少天年假？"
+    assert attribute("三十天[1]。", sources, question=question).used_ids == [1]
+    assert attribute("三天[1]。", sources, question=question).used_ids == []
+
+
 def test_a_repeated_sentence_is_said_once() -> None:
     looped = "The NR-7 runs for 11 hours [1]. The NR-7 runs for 11 hours [1]. The NR-7 runs for 11"
     cited = attribute(looped, SOURCES)

@@ -276,7 +276,9 @@ def test_a_sentence_that_refers_back_keeps_the_sentence_it_refers_to(
         "Those who filmed in Millbrook in 1986 included the crew of the film Iron Harbour.",
     ],
 )
-def test_such_as_and_those_who_refer_back_to_nothing(embedder: SentenceTransformerEmbedder, core: str) -> None:
+def test_such_as_and_those_who_refer_back_to_nothing(
+    embedder: SentenceTransformerEmbedder, core: str
+) -> None:
     # The sentence before the core says nothing of the question; kept as an antecedent, it would take
     # the room of the second document, which holds the answer.
     town = " ".join(["Millbrook is a town in Brunswick County.", "Its population was 13,527 in 2010.", core])
