@@ -173,6 +173,7 @@ def attribute(
         # ("1901 [2]") is about the whole question
         about = (content_tokens(whole[item.end() :] if item else whole) & asked) or asked
         years = years_in(whole)
+        asks = whole.endswith(("?", "？"))  # a question asks, it claims nothing a source could support
         clauses = _clauses(answer[a:b])
         kept: list[str] = []
         broken = False
@@ -199,7 +200,7 @@ def attribute(
                 for n in names_in(stated)
                 if n.casefold() not in _ABOUT_SOURCES and not mentions(question, n)
             ]
-            keep = checked.supporting(claim, about, years, names, claimed, threshold)
+            keep = [] if asks else checked.supporting(claim, about, years, names, claimed, threshold)
             if tokens:
                 counted += 1
                 supported += bool(keep)

@@ -123,7 +123,7 @@ def test_chinese_number_check() -> None:
     [
         ("Who founded Northwind Robotics?", "Northwind Robotics was founded by [1].", ""),
         ("Who founded Northwind Robotics?", "Northwind Robotics was founded by Ada Lin [1].", "Ada Lin"),
-        ("电影《四海》的导演是谁", "电影《四海》的导演是谁[1]？", ""),
+        ("电影《四海》的导演是谁", "电影《四海》的导演是谁[1]。", ""),
         ("电影《四海》的导演是谁", "电影《四海》的导演是韩寒[1]。", "韩寒"),
     ],
 )
@@ -169,6 +169,25 @@ def test_chinese_claim_must_sit_next_to_what_it_is_about() -> None:
     question = "北京的住宿标准是多少？"
     assert attribute("北京住宿每晚不超过八百元[1]。", sources, question=question).used_ids == [1]
     assert attribute("北京住宿每天一百元[1]。", sources, question=question).used_ids == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "确实, 击贴补贴一百元公司出差的补贴标准是多少[1]？",  # the 135M model, garbled around 一百元
+        "Is the meal allowance 100 yuan a day [1]?",
+    ],
+)
+def test_a_question_claims_nothing(answer: str) -> None:
+    sources = {
+        1: "本公司国内出差每天餐费补贴一百元，国际出差每天五十美元。The meal allowance is 100 yuan a day."
+    }
+    cited = attribute(answer, sources, drop_unsupported=True, question="出差补贴标准是多少？")
+    assert cited.used_ids == [] and cited.text == ""
+    answered = attribute(
+        f"{answer} The meal allowance is 100 yuan a day [1].", sources, drop_unsupported=True
+    )
+    assert answered.text == "The meal allowance is 100 yuan a day [1]."
 
 
 HANDBOOK = {
