@@ -55,7 +55,8 @@ _ABOUT_SOURCES = frozenset(
 # a list item's label ("1. ", "2) ", "3、", "- ", "• "): layout, not part of the claim
 LIST_ITEM = re.compile(r"(?:\d{1,3}[.)](?=\s)|\d{1,3}、|[（(]\d{1,3}[)）]|[-*•·](?=\s))\s*")
 SUPPORT_THRESHOLD = 0.5
-# a sentence that names its subject by a pronoun is also about what the sentence before names
+# a sentence that names its subject by a pronoun, or goes on from the one before (因此, 此外), is also about
+# what the sentence before names
 _PRONOUN = re.compile(
     r"\b(?:it|its|he|his|him|she|her|they|their|them)\b|[他她它此]|其(?!他|中|实)|(?<![应活])该", re.I
 )
