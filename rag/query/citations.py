@@ -134,11 +134,16 @@ def colocated(
     return any(
         (not numbers or numbers & s.tokens)
         and (len(s.tokens & claim) >= len(claim) * SUPPORT_THRESHOLD or (numbers and numbers <= s.tokens))
-        and len(s.tokens & about) >= len(about) * SUPPORT_THRESHOLD
-        and not any((s.tokens | s.antecedent) & about < other for other in covers)
+        and len(cover) >= len(about) * SUPPORT_THRESHOLD
+        and not _outdone(cover | (s.antecedent & about), covers)
         and not about_other_years(years, s.years)
-        for s in sentences
+        for s, cover in zip(sentences, covers, strict=True)
     )
+
+
+def _outdone(cover: AbstractSet[str], covers: Sequence[AbstractSet[str]]) -> bool:
+    """Whether another sentence holds all of the question words `cover` holds, and more."""
+    return any(cover < other for other in covers)
 
 
 def attribute(
