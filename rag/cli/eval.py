@@ -1,5 +1,5 @@
-"""`rag eval SET_DIR [--collection NAME] [--limit N] [--json FILE] [--markdown FILE] [--ablate STAGE ...]
-[--retrieval-only] [--fresh] [--strict]`"""
+"""`rag eval SET_DIR [--split all|tune|check] [--collection NAME] [--limit N] [--json FILE]
+[--markdown FILE] [--ablate STAGE ...] [--retrieval-only] [--fresh] [--strict]`"""
 
 from __future__ import annotations
 
@@ -51,6 +51,13 @@ def eval_command(
     collection: Annotated[
         str | None, typer.Option("--collection", "-c", help="collection to ingest into; default eval-<set>")
     ] = None,
+    split: Annotated[
+        str,
+        typer.Option(
+            help="all, or a fixed half of the questions by a hash of their id: tune (measure while "
+            "changing the pipeline) or check (report)"
+        ),
+    ] = "all",
     limit: Annotated[int | None, typer.Option(min=1, help="ask only the first N questions")] = None,
     json_file: Annotated[
         Path | None,
@@ -74,7 +81,7 @@ def eval_command(
 ) -> None:
     """Measure retrieval and answers on a benchmark set, through the same code path as the API."""
     from rag.components import Components
-    from rag.eval.dataset import load_set
+    from rag.eval.dataset import load_set, select_split
     from rag.eval.report import EvalReport, ingest_line, rich_tables, table_console, to_markdown
     from rag.eval.runner import (
         PipelineSystem,
@@ -96,7 +103,8 @@ def eval_command(
     eval_set = load_set(set_dir, strict=strict)
     for problem in eval_set.problems:
         err_console.print(f"[yellow]skipped[/] {problem.message}", highlight=False, soft_wrap=True)
-    questions = eval_set.questions[:limit] if limit else eval_set.questions
+    questions = select_split(eval_set.questions, split)
+    questions = questions[:limit] if limit else questions
     settings = load_settings()
     if settings.llm.seed is None:  # the same commit gives the same answers: runs can be compared
         settings.llm.seed = EVAL_SEED
@@ -142,13 +150,14 @@ def eval_command(
         problems=eval_set.problems,
         config=config_snapshot(components),
         limit=limit,
+        split=split,
     )
     _write(report.to_json(), json_file)
     if markdown_file:
         markdown_file.write_text(to_markdown(report), encoding="utf-8")
     if json_file != Path("-"):
         console = table_console()
-        for table in rich_tables(runs, f"{eval_set.name} ({len(questions)} questions)"):
+        for table in rich_tables(runs, f"{eval_set.name} ({len(questions)} questions, split {split})"):
             console.print(table)
     failed = sum(run.summary["errors"] for run in runs)
     if failed:

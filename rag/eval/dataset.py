@@ -11,6 +11,7 @@ line number, unless `strict=True`, which raises it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -21,6 +22,7 @@ from rag.eval.text import has_cjk
 
 QUESTIONS = "questions.jsonl"
 DOCS = "docs"
+SPLITS = ("all", "tune", "check")
 
 
 class SetError(InvalidInputError):
@@ -61,6 +63,19 @@ class EvalSet:
     @property
     def questions_file(self) -> Path:
         return self.root / QUESTIONS
+
+
+def split_of(question_id: str) -> str:
+    """The fixed half a question belongs to, by a hash of its id: "tune" (measure while changing the
+    pipeline) or "check" (report; never looked at while tuning)."""
+    digest = hashlib.sha256(question_id.encode("utf-8")).digest()
+    return "tune" if digest[0] % 2 == 0 else "check"
+
+
+def select_split(questions: list[Question], split: str) -> list[Question]:
+    if split not in SPLITS:
+        raise InvalidInputError(f"unknown split {split!r}", hint=f"choose one of {', '.join(SPLITS)}")
+    return questions if split == "all" else [q for q in questions if split_of(q.id) == split]
 
 
 def _strings(obj: dict[str, Any], key: str, *, required: bool = False) -> tuple[str, ...]:

@@ -49,12 +49,14 @@ class EvalReport:
     problems: list[SetError] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
     limit: int | None = None
+    split: str = "all"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "set": self.set_name,
             "set_dir": self.set_dir,
             "limit": self.limit,
+            "split": self.split,
             "config": self.config,
             "ingest": self.ingest.to_json() if self.ingest else None,
             "skipped_lines": [

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import InvalidInputError
-from rag.eval.dataset import SetError, load_set
+from rag.eval.dataset import SetError, load_set, select_split, split_of
 
 GOOD = {"id": "q1", "question": "Who?", "answers": ["Ann"], "answerable": True, "gold_docs": ["a.txt"]}
 
@@ -93,3 +93,20 @@ def test_non_utf8_line_is_located(tmp_path: Path) -> None:
     with pytest.raises(SetError) as info:
         load_set(root)
     assert info.value.line == 2 and "UTF-8" in info.value.message
+
+
+def test_splits_are_fixed_disjoint_halves(tmp_path: Path) -> None:
+    root = make_set(tmp_path / "s", [line(id=f"q{i}") for i in range(200)])
+    questions = load_set(root).questions
+    tune, check = select_split(questions, "tune"), select_split(questions, "check")
+    assert {q.id for q in tune}.isdisjoint(q.id for q in check)
+    assert len(tune) + len(check) == len(questions) == len(select_split(questions, "all"))
+    assert 70 <= len(tune) <= 130  # a hash splits about evenly
+    assert [q.id for q in select_split(list(reversed(questions)), "tune")] == [q.id for q in reversed(tune)]
+    assert all(split_of(q.id) == "tune" for q in tune)
+
+
+def test_unknown_split_is_refused(tmp_path: Path) -> None:
+    questions = load_set(make_set(tmp_path / "s", [line()])).questions
+    with pytest.raises(InvalidInputError, match="unknown split"):
+        select_split(questions, "train")

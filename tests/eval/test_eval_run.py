@@ -56,6 +56,12 @@ def test_retrieval_only_run(tmp_path: Path) -> None:
     assert not again["ingest"]["fresh"] and again["ingest"]["files"]["unchanged"] == 4
     assert again["runs"][0]["summary"]["questions"] == 2
 
+    tune, _ = run_eval(tmp_path, "--retrieval-only", "--split", "tune")
+    check, _ = run_eval(tmp_path, "--retrieval-only", "--split", "check")
+    assert tune["split"] == "tune" and check["split"] == "check"
+    halves = [{r["id"] for r in report["runs"][0]["records"]} for report in (tune, check)]
+    assert halves[0].isdisjoint(halves[1]) and halves[0] | halves[1] == {r["id"] for r in full["records"]}
+
 
 def test_unknown_stage_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["eval", str(FIXTURE), "--ablate", "nope"])
