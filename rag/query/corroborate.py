@@ -8,12 +8,12 @@ same beyond the question's words (Jaccard similarity of their content words and 
 corroborating documents ranks the candidates a second time, fused with the incoming order by weighted
 reciprocal rank (the fused score becomes the candidate's score, as with the built-in reranker; `scores`
 keeps the earlier ones). Sentences repeated within one document count for nothing, so a collection with one
-document per topic keeps its order. A question that names a year ("2022年澳网男单冠军") is about that year:
+document per topic keeps its order. A question that names a year ("2022年星河杯冠军") is about that year:
 a sentence that names only other years reports another time's event, and neither gives nor gets
 corroboration, however many reports of that other event agree (unless the question asks for a time).
 
     corroboration = Corroboration(weight=0.5, similarity=0.35)
-    reordered = corroboration.rerank("2022年特斯拉交付量", reranked_hits)
+    reordered = corroboration.rerank("2022年鸿澜汽车交付量", reranked_hits)
 """
 
 from __future__ import annotations

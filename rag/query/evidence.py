@@ -6,7 +6,7 @@ mention leaves its key terms (names, numbers, technical words) uncovered, whatev
 returned; the common words it shares with a passage are scattered, where an answer repeats the
 question's words in one place.
 
-A question about a year ("2024年澳网男单冠军") is not answered from evidence that names only other
+A question about a year ("2024年星河杯帆船赛冠军") is not answered from evidence that names only other
 years: it reports other times' events and would give another year's facts as the answer. Evidence that
 names no year at all (an undated policy) does not count against the question. Likewise for a numbered
 name: evidence about the NR-7 alone does not answer a question about the NR-8. The passages' titles and

@@ -1,14 +1,14 @@
 """Proper names in an answer sentence. A model paraphrases words but not names, so like a number, a
-name the answer states must be in the source it cites: "Marlee Matlin provided the ASL translation
+name the answer states must be in the source it cites: "Ilse Varga designed the Velmora footbridge
 [1]" is not supported by a source that names someone else, however many of its other words it shares.
 
-Latin script: capitalised words that do not open a sentence or clause ("Marlee", "ASL"). Chinese:
-the words jieba tags as names of people, places, organisations and other proper names (梅西, 阿根廷队).
+Latin script: capitalised words that do not open a sentence or clause ("Ilse", "Velmora"). Chinese:
+the words jieba tags as names of people, places, organisations and other proper names (刘洋, 青川县).
 A name is looked up in the source as written (case aside), not as tokens: jieba may cut a name
 differently inside a longer text.
 
-    names_in("The translation was by Marlee Matlin.")  # {"Marlee", "Matlin"}
-    mentions("Academy Award winner Marlee Matlin provided ...", "Matlin")  # True
+    names_in("The translation was by Ilse Varga.")  # {"Ilse", "Varga"}
+    mentions("Structural engineer Ilse Varga designed ...", "Varga")  # True
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from vectorstore.lexical_tokens import has_cjk, jieba_module
 
-_CAPITALISED = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*?(?=['’]s\b|[^\w'’-]|$)")  # Jackson's: Jackson
+_CAPITALISED = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*?(?=['’]s\b|[^\w'’-]|$)")  # Varga's: Varga
 _OPENS = "\"'“‘([{:;.!?*#>-–—•·、，。：；！？"  # a capital after these may just open a sentence or clause
 _CJK_NAME_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz"})
 

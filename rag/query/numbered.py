@@ -1,12 +1,12 @@
-"""Numbered names a question pins down: NR-8, GPT4, A320, version 5.0, Apollo 11, iPhone 14, Chinese
+"""Numbered names a question pins down: NR-8, VX4, K320, version 5.0, Velmora 11, Lumo 14, Chinese
 ordinals (第七届, 第95届, 首届) and quarters (Q1, 第一季度). Evidence about the NR-7 does not answer a
 question about the NR-8, though every other word of it matches; nor does a report on the 第六届
 answer one about the 第七届.
 
     numbered_names("How long does the NR-8 run?")     # {("nr", "8")}
     numbered_names("What changed in version 5.0?")    # {("version", "5.0")}
-    numbered_names("第十四届全运会在哪举行")          # {("届", "14")}: the measure word names the series
-    numbered_names("美团2022年一季度营收")            # {("quarter", "1")}, as for Q1 or "first quarter"
+    numbered_names("第十四届星河杯在哪举行")          # {("届", "14")}: the measure word names the series
+    numbered_names("鸿澜汽车2022年一季度营收")        # {("quarter", "1")}, as for Q1 or "first quarter"
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from rag.query.numerals import CN_NUMERALS, chinese_number
 
 _NUMBER = r"(\d+(?:\.\d+)*)(?![A-Za-z0-9_]|\.\d)"
-_GLUED = re.compile(r"(?<![A-Za-z0-9_.\-])([A-Za-z]{1,12})-?" + _NUMBER)  # NR-8, GPT4, A320, MU5735
+_GLUED = re.compile(r"(?<![A-Za-z0-9_.\-])([A-Za-z]{1,12})-?" + _NUMBER)  # NR-8, VX4, K320, HM5712
 _SPACED = re.compile(
     r"(?<![A-Za-z0-9_])([A-Z][A-Za-z]{2,}|[a-z]+[A-Z][A-Za-z]*|version|model|release|chapter|section)\s+"
     + _NUMBER
@@ -73,8 +73,8 @@ def ordinal(m: re.Match[str]) -> tuple[str, str] | None:
 
 def other_numbers(asked: Set[tuple[str, str]], named: Set[tuple[str, str]]) -> frozenset[str]:
     """The asked names ("NR-8") whose name the evidence gives only other numbers ("NR-7"). A Chinese
-    ordinal also counts as named by the same number in a Latin-script name (第50届超级碗 is Super
-    Bowl 50), and an unnumbered edition (本届) may be any."""
+    ordinal also counts as named by the same number in a Latin-script name (第12届星河杯 is Xinghe
+    Cup 12), and an unnumbered edition (本届) may be any."""
     numbers: dict[str, set[str]] = defaultdict(set)
     for name, number in named:
         numbers[name].add(number)

@@ -1,9 +1,9 @@
-"""The years a question is about. "2022年澳网男单冠军" asks about 2022: evidence that names only other
+"""The years a question is about. "2022年星河杯帆船赛冠军" asks about 2022: evidence that names only other
 years reports another time's event. A question that asks for a time ("哪一年", "when") is not bound
 to the years it names, because a year is then the answer. A decade ("the 1950s", "1950年代") stands
 for each of its years.
 
-    asked_years("2022年澳网男单冠军")       # {"2022"}
+    asked_years("2022年星河杯帆船赛冠军")   # {"2022"}
     asked_years("When did it open in 2022?")  # frozenset(): it asks for a time
     about_other_years({"195"}, years_in("founded in 1958"))  # False: 1958 is in the 1950s
 """
