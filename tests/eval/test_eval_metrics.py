@@ -22,10 +22,10 @@ from rag.eval.text import contains_answer, normalize
 def question(**changes: object) -> Question:
     base: dict[str, object] = {
         "id": "q1",
-        "question": "How many points did the defence give up?",
-        "answers": ("308",),
+        "question": "How many crossings did the ferry make?",
+        "answers": ("417",),
         "answerable": True,
-        "gold_docs": ("game.txt",),
+        "gold_docs": ("ferry.txt",),
         "lang": "en",
     }
     base.update(changes)
@@ -33,14 +33,14 @@ def question(**changes: object) -> Question:
 
 
 def test_hit_needs_gold_doc_and_answer() -> None:
-    assert is_hit("game.txt", "The defence gave up just 308 points.", ["game.txt"], ["308"])
-    assert not is_hit("game.txt", "The defence was the best in the league.", ["game.txt"], ["308"])
-    assert not is_hit("other.txt", "They gave up 308 points.", ["game.txt"], ["308"])
+    assert is_hit("ferry.txt", "The ferry made just 417 crossings.", ["ferry.txt"], ["417"])
+    assert not is_hit("ferry.txt", "The ferry was the busiest on the coast.", ["ferry.txt"], ["417"])
+    assert not is_hit("other.txt", "It made 417 crossings.", ["ferry.txt"], ["417"])
 
 
 def test_long_form_and_yes_no_questions_are_judged_by_the_gold_doc() -> None:
     assert is_hit("plan.pdf", "anything from the plan", ["plan.pdf"], [])
-    assert is_hit("nolan.txt", "Christopher Nolan is a film director.", ["nolan.txt"], ["yes"])
+    assert is_hit("marrow.txt", "Ilse Marrow is a glassblower.", ["marrow.txt"], ["yes"])
 
 
 def test_miss_everywhere() -> None:
@@ -60,28 +60,28 @@ def test_mrr_only_counts_the_first_ten() -> None:
 
 
 def test_answer_matching_ignores_case_and_whitespace() -> None:
-    assert contains_answer("It was   KAWANN\nshort who led.", ["Kawann Short"])
+    assert contains_answer("It was   TOVAN\nbrisk who steered.", ["Tovan Brisk"])
     assert not contains_answer("I do not know.", ["no"])
     assert contains_answer("No, he was not.", ["no"])
 
 
 def test_chinese_ignores_spaces_and_width() -> None:
-    assert normalize("３０８ 分", cjk=True) == "308分"
-    assert contains_answer("黑豹队的防守只丢了 308 分。", ["308分"], "zh")
-    assert contains_answer("黑豹队的防守只丢了３０８分。", ["308 分"], "zh")
-    assert contains_answer("他是卡万 · 肖特", ["卡万·肖特"], "zh")
-    assert not contains_answer("黑豹队的防守只丢了 380 分。", ["308分"], "zh")
+    assert normalize("４１７ 班", cjk=True) == "417班"
+    assert contains_answer("星河港的渡轮只开了 417 班。", ["417班"], "zh")
+    assert contains_answer("星河港的渡轮只开了４１７班。", ["417 班"], "zh")
+    assert contains_answer("船长是艾琳 · 瓦德", ["艾琳·瓦德"], "zh")
+    assert not contains_answer("星河港的渡轮只开了 471 班。", ["417班"], "zh")
 
 
 def test_answer_accuracy() -> None:
-    assert answer_correct("They gave up 308 points [1].", ["308"]) is True
-    assert answer_correct("They gave up 380 points.", ["308"]) is False
+    assert answer_correct("It made 417 crossings [1].", ["417"]) is True
+    assert answer_correct("It made 471 crossings.", ["417"]) is False
     assert answer_correct("A long answer.", []) is None
 
 
 def test_unanswerable_refused_and_not_refused() -> None:
     unanswerable = question(answerable=False, answers=(), gold_docs=())
-    context = [ContextItem("game.txt", "The defence gave up 308 points.")]
+    context = [ContextItem("ferry.txt", "The ferry made 417 crossings.")]
     refused = score(unanswerable, Outcome(context=context, answer="No answer.", refused=True))
     answered = score(unanswerable, Outcome(context=context, answer="It cost 5 dollars [1].", cited=[1]))
     assert refused.hits == {} and refused.correct is None
@@ -92,7 +92,7 @@ def test_unanswerable_refused_and_not_refused() -> None:
 
 
 def test_false_refusal_counts_as_wrong() -> None:
-    context = [ContextItem("game.txt", "The defence gave up 308 points.")]
+    context = [ContextItem("ferry.txt", "The ferry made 417 crossings.")]
     record = score(question(), Outcome(context=context, answer="I don't know.", refused=True))
     assert record.correct is False and record.citation_precision is None
     assert summarize([record])["answers"]["false_refusal_rate"] == 1.0
@@ -100,34 +100,34 @@ def test_false_refusal_counts_as_wrong() -> None:
 
 def test_citation_precision_with_a_cited_non_hit() -> None:
     context = [
-        ContextItem("game.txt", "The defence gave up 308 points."),
-        ContextItem("other.txt", "The stadium holds 70,000 people."),
+        ContextItem("ferry.txt", "The ferry made 417 crossings."),
+        ContextItem("other.txt", "The harbour has 12 berths."),
     ]
-    record = score(question(), Outcome(context=context, answer="308 points [1][2].", cited=[1, 2]))
+    record = score(question(), Outcome(context=context, answer="417 crossings [1][2].", cited=[1, 2]))
     assert [c["hit"] for c in record.citations] == [True, False]
     assert record.citation_precision == 0.5
     assert citation_precision([]) == 0.0
-    uncited = score(question(), Outcome(context=context, answer="308 points."))
+    uncited = score(question(), Outcome(context=context, answer="417 crossings."))
     assert uncited.citation_precision == 0.0
 
 
 def test_groundedness_supported_and_unsupported_sentence() -> None:
-    sources = {1: "The Panthers defence gave up just 308 points, ranking sixth in the league."}
-    answer = "The Panthers defence gave up 308 points [1]. The moon is made of green cheese [1]."
+    sources = {1: "The Velmora ferry made just 417 crossings, the fewest in six years."}
+    answer = "The Velmora ferry made 417 crossings [1]. The moon is made of green cheese [1]."
     assert groundedness(answer, sources, [1]) == 0.5
-    assert groundedness("The Panthers gave up 308 points [1].", sources, [1]) == 1.0
-    assert groundedness("The Panthers gave up 308 points.", sources, []) == 0.0
-    assert context_support("The Panthers gave up 308 points.", list(sources.values())) == 1.0
+    assert groundedness("The Velmora ferry made 417 crossings [1].", sources, [1]) == 1.0
+    assert groundedness("The Velmora ferry made 417 crossings.", sources, []) == 0.0
+    assert context_support("The Velmora ferry made 417 crossings.", list(sources.values())) == 1.0
 
 
 def test_groundedness_in_chinese() -> None:
-    sources = {1: "黑豹队的防守只丢了 308 分，在联赛中排名第六。"}
-    assert groundedness("黑豹队的防守丢了308分[1]。月亮是奶酪做的[1]。", sources, [1]) == 0.5
+    sources = {1: "星河港的渡轮只开了 417 班，是六年来最少的一年。"}
+    assert groundedness("星河港的渡轮开了417班[1]。月亮是奶酪做的[1]。", sources, [1]) == 0.5
 
 
 def test_markers_after_the_full_stop_belong_to_the_sentence_before() -> None:
-    assert cited_sentences("Paris is the capital. [2] It is big [1].") == [
-        ("Paris is the capital.", [2]),
+    assert cited_sentences("Velmora is the capital. [2] It is big [1].") == [
+        ("Velmora is the capital.", [2]),
         ("It is big.", [1]),
     ]
 
@@ -142,7 +142,7 @@ def test_summary_over_a_small_run() -> None:
     context = [
         ContextItem("other.txt", "Nothing here."),
         ContextItem("other.txt", "Nor here."),
-        ContextItem("game.txt", "They gave up 308 points."),
+        ContextItem("ferry.txt", "It made 417 crossings."),
     ]
     timings = {"retrieve": 0.1, "total": 0.2}
     first = score(question(), Outcome(context=context, timings=timings))
@@ -158,7 +158,7 @@ def test_summary_over_a_small_run() -> None:
 
 
 def test_reach_says_which_stage_lost_the_answer() -> None:
-    hit = ContextItem("game.txt", "They gave up 308 points.")
+    hit = ContextItem("ferry.txt", "It made 417 crossings.")
     miss = ContextItem("other.txt", "Nothing here.")
     stages = {"retrieve": [miss, hit], "rerank": [hit]}
     kept = score(question(), Outcome(context=[hit], stages=stages))

@@ -58,10 +58,10 @@ def test_english_sentences() -> None:
 
 
 def test_a_period_before_a_lower_case_word_ends_no_sentence() -> None:
-    text = "Two strains, Y. p. orientalis and Y. p. medievalis, were found. Approx. ten graves held them."
+    text = "Two strains, V. k. tarsalis and V. k. ostrina, were found. Approx. ten ponds held them."
     assert sentences(text) == [
-        "Two strains, Y. p. orientalis and Y. p. medievalis, were found.",
-        "Approx. ten graves held them.",
+        "Two strains, V. k. tarsalis and V. k. ostrina, were found.",
+        "Approx. ten ponds held them.",
     ]
 
 
@@ -139,7 +139,7 @@ def test_chunks_respect_the_token_budget(embedder) -> None:
         assert d.text.endswith(".")  # whole sentences
     assert drafts[0].start == 0 and drafts[-1].end == len(doc.text)
     # every sentence is in some chunk
-    covered = set()
+    covered: set[int] = set()
     for d in drafts:
         covered.update(range(d.start, d.end))
     assert all(i in covered for a, b in sentence_spans(doc.text) for i in range(a, b))
@@ -274,8 +274,8 @@ def test_edge_cases(embedder) -> None:
 
 
 def test_circa_does_not_end_a_sentence() -> None:
-    text = "Haymo of Faversham ( c. 1243 ), was an English scholar. He lectured in Paris."
+    text = "Osric of Tarrow ( c. 1187 ), was an English chronicler. He lectured in Velmora."
     assert [text[a:b] for a, b in sentence_spans(text)] == [
-        "Haymo of Faversham ( c. 1243 ), was an English scholar.",
-        "He lectured in Paris.",
+        "Osric of Tarrow ( c. 1187 ), was an English chronicler.",
+        "He lectured in Velmora.",
     ]
