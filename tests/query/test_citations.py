@@ -123,8 +123,8 @@ def test_chinese_number_check() -> None:
     [
         ("Who founded Northwind Robotics?", "Northwind Robotics was founded by [1].", ""),
         ("Who founded Northwind Robotics?", "Northwind Robotics was founded by Ada Lin [1].", "Ada Lin"),
-        ("电影《四海》的导演是谁", "电影《四海》的导演是谁[1]。", ""),
-        ("电影《四海》的导演是谁", "电影《四海》的导演是韩寒[1]。", "韩寒"),
+        ("电影《青川往事》的导演是谁", "电影《青川往事》的导演是谁[1]。", ""),
+        ("电影《青川往事》的导演是谁", "电影《青川往事》的导演是林晚秋[1]。", "林晚秋"),
     ],
 )
 def test_a_sentence_that_only_restates_the_question_claims_nothing(
@@ -132,7 +132,7 @@ def test_a_sentence_that_only_restates_the_question_claims_nothing(
 ) -> None:
     sources = {
         1: "Northwind Robotics was founded by Ada Lin in 2009 in Porto. "
-        "电影《四海》的导演是韩寒，于2022年上映。"
+        "电影《青川往事》的导演是林晚秋，于2021年上映。"
     }
     cited = attribute(answer, sources, drop_unsupported=True, question=question)
     assert (
@@ -145,22 +145,22 @@ def test_a_sentence_that_only_restates_the_question_claims_nothing(
 
 
 ROSTER = {
-    1: "Jared Allen retired as the active career sack leader with 136. "
-    "Defensive tackle Kawann Short led the team in sacks with 11.",
+    1: "Maren Holt retired as the station's career rescue leader with 136. "
+    "Deckhand Tovan Brisk led the crew in rescues with 11.",
 }
 
 
 @pytest.mark.parametrize(
     ("answer", "supported"),
     [
-        ("Jared Allen had 136 career sacks [1].", True),
-        ("Jared Allen had 11 career sacks [1].", False),  # 11 is Short's count, in another sentence
+        ("Maren Holt had 136 career rescues [1].", True),
+        ("Maren Holt had 11 career rescues [1].", False),  # 11 is Brisk's count, in another sentence
         ("136 [1].", True),  # a bare answer sits next to the question's words
         ("11 [1].", False),
     ],
 )
 def test_a_claim_must_sit_next_to_what_it_is_about(answer: str, supported: bool) -> None:
-    cited = attribute(answer, ROSTER, question="How many career sacks did Jared Allen have?")
+    cited = attribute(answer, ROSTER, question="How many career rescues did Maren Holt have?")
     assert (cited.used_ids == [1]) is supported
 
 
@@ -246,9 +246,9 @@ def test_a_number_of_a_claim_must_be_in_the_sentence_that_supports_it() -> None:
 
 
 CITY = {
-    1: "Jacksonville is the largest city by population in the U.S. state of Florida. With an estimated "
-    "population of 853,382 in 2014, it is the most populous city proper in Florida. The Jacksonville "
-    "metropolitan area had a population of 1,345,596 in 2010.",
+    1: "Velmora is the biggest town on the Tarrow coast. Its own population was put at 412,907 in 2014, "
+    "more than any other town of Tarrow. The wider Velmora region counted a population of 1,204,318 in "
+    "2010.",
 }
 
 
@@ -256,16 +256,16 @@ CITY = {
     ("answer", "supported"),
     [
         # the number and what it is about stand together; the claim's other words are elsewhere
-        ("The population of Jacksonville, Florida, as of 2010 was approximately 1,345,596 [1].", True),
-        ("The population of Jacksonville, Florida, as of 2014 was approximately 853,382 [1].", True),
-        # 853,382 is the figure of another year than the claim's
-        ("The population of Jacksonville, Florida, as of 2010 was approximately 853,382 [1].", False),
+        ("The population of Velmora, Tarrow, as of 2010 was approximately 1,204,318 [1].", True),
+        ("The population of Velmora, Tarrow, as of 2014 was approximately 412,907 [1].", True),
+        # 412,907 is the figure of another year than the claim's
+        ("The population of Velmora, Tarrow, as of 2010 was approximately 412,907 [1].", False),
     ],
 )
 def test_a_number_is_supported_by_the_sentence_that_holds_it_for_the_claimed_year(
     answer: str, supported: bool
 ) -> None:
-    cited = attribute(answer, CITY, question="What was the population of Jacksonville as of 2010?")
+    cited = attribute(answer, CITY, question="What was the population of Velmora as of 2010?")
     assert (cited.used_ids == [1]) is supported
 
 
@@ -380,16 +380,17 @@ def test_a_chinese_clause_and_the_models_arithmetic() -> None:
     ("question", "source", "right", "made_up"),
     [
         (
-            "Who provided the ASL translation?",
-            "Lady Gaga sang, while Academy Award winner Marlee Matlin provided the ASL translation.",
-            "Academy Award winner Marlee Matlin provided the ASL translation [1].",
-            "Academy Award winner Jane Fonda provided the ASL translation [1].",
+            "Who designed the Velmora footbridge?",
+            "Olla Brandt painted the murals, while award-winning engineer Ilse Varga designed the Velmora "
+            "footbridge.",
+            "Award-winning engineer Ilse Varga designed the Velmora footbridge [1].",
+            "Award-winning engineer Petra Lund designed the Velmora footbridge [1].",
         ),
         (
-            "阿根廷队在决赛中击败了谁？",
-            "阿根廷队在决赛中击败法国队夺冠，梅西获得金球奖。",
-            "阿根廷队在决赛中击败法国队夺冠，梅西获得金球奖[1]。",
-            "阿根廷队在决赛中击败荷兰队夺冠，梅西获得金球奖[1]。",
+            "青川县队在决赛中击败了谁？",
+            "青川县队在决赛中击败临溪县队夺冠，刘洋获得最佳球员奖。",
+            "青川县队在决赛中击败临溪县队夺冠，刘洋获得最佳球员奖[1]。",
+            "青川县队在决赛中击败云岭县队夺冠，刘洋获得最佳球员奖[1]。",
         ),
     ],
 )
