@@ -16,31 +16,16 @@ import threading
 from collections.abc import Iterable
 from functools import lru_cache
 
+from rag.language import words
+
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff]")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff]{2,}")
 _WORD = re.compile(r"\w+")
-_STOPWORDS = frozenset(
-    "的 了 是 在 和 与 及 或 也 都 就 而 被 把 之 其 这 那 个 为 于 以 对 从 中 上 下 着 过 吗 呢 吧 啊 "
-    "a an the of to in on at by for and or is are was were be been it its as with that this".split()
-)
+# the most common function words, left out of the tokens (changing them changes the tokens: LEXICAL_VERSION)
+_STOPWORDS = words("lexical_stopwords")
 # Words that ask or only join rather than say: left out when measuring how much of a question a passage
 # covers and when matching it against sentences.
-QUESTION_WORDS = frozenset(
-    "how what which who whom whose when where why whether does do did done is are was were be been has have "
-    "had can could would should will shall may might many much long often please tell explain describe give "
-    "list name there their they it its this that these those about according "
-    "during after before into from than then also not only more most other some any each very so but if "
-    "because while until since through over under between among against within without upon per via "
-    "he she his her him them we our us you your i my me "
-    "什么 多少 哪 哪些 哪个 哪里 哪儿 谁 怎么 怎样 怎么样 如何 为什么 为何 "
-    "是否 吗 呢 几 多久 多长 多大 请问 请 "
-    "有没有 是不是 能否 可以 会 要 有 是 "
-    # the Chinese counterparts of the English pronouns, demonstratives, negations, degree words and
-    # joining words above; 时候 of 什么时候 ("when"), 叫 / 名字 ("called", "name")
-    "他 她 它 他们 她们 它们 们 我 我们 你 你们 您 这个 那个 这些 那些 这种 那种 这样 那样 这里 那里 "
-    "不 没 没有 还 又 很 更 最 只 因为 所以 但是 如果 通过 之间 之后 之前 期间 关于 根据 "
-    "时候 什么样 叫 名字".split()
-)
+QUESTION_WORDS = words("question_words")
 _jieba_lock = threading.Lock()
 _jieba_ready = False
 
