@@ -26,15 +26,16 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
 from ingest.chunking import sentence_spans
+from rag.language import alternation, phrases, words
 from rag.query.names import mentions, names_in
 from rag.query.numerals import NUMBER, number_value
 from rag.query.years import about_other_years, years_in
 from vectorstore.lexical_tokens import has_cjk, lexical_tokens
 
-_SOURCE_WORD = r"(?:sources?|src|docs?\.?|documents?|passages?|来源|文档|参考(?:资料|文献|来源)?|资料)"
+# function words: no content word of a claim
+_STOP_WORDS = words("stopwords", ("en",))
+_SOURCE_WORD = alternation("source_labels")  # Source, doc., 来源, 参考资料
 # [1], [1, 2], 【1】, and as models also write them: [Source 1], (Source 2), [doc 1], [^1], 【来源1】
 MARKER = re.compile(
     rf"\s*(?:[\[【]\^?|[(（](?=\s*{_SOURCE_WORD}))\s*{_SOURCE_WORD}?\s*"
@@ -43,29 +44,46 @@ MARKER = re.compile(
 )
 # a source named in the text ("According to Source 1", "sources 1 and 2", "根据来源2") cites, claims nothing
 SOURCE_REF = re.compile(
-    r"(?<![A-Za-z0-9_\[【(（])(?:sources?|来源)\s*(\d+(?:\s*(?:[,，、&和]|and)\s*\d+)*)(?!\d)", re.IGNORECASE
+    rf"(?<![A-Za-z0-9_\[【(（]){alternation('source_names')}"
+    rf"\s*(\d+(?:\s*(?:[,，、&]|{alternation('and_words')})\s*\d+)*)(?!\d)",
+    re.IGNORECASE,
 )
 # what a marker leaves behind in "(see [1])", "（见[1]）"
-_EMPTY_PARENS = re.compile(r"\s*[(（]\s*(?:see|cf\.?|sources?:?|参见|见|来源[:：]?)?\s*[)）]", re.IGNORECASE)
-# words that say where a claim comes from, not what it claims: "Based on the provided sources, ..."
-_ABOUT_SOURCES = frozenset(
-    "according based provided given source sources document documents context passage passages "
-    "根据 提供 文档 资料 来源 文中".split()
+_EMPTY_PARENS = re.compile(
+    rf"\s*[(（]\s*(?:{alternation('see_words')}|{alternation('source_names', ('en',))}:?"
+    rf"|{alternation('source_names', ('zh',))}[:：]?)?\s*[)）]",
+    re.IGNORECASE,
 )
+# words that say where a claim comes from, not what it claims: "Based on the provided sources, ..."
+_ABOUT_SOURCES = words("source_words")
 # a list item's label ("1. ", "2) ", "3、", "- ", "• "): layout, not part of the claim
 LIST_ITEM = re.compile(r"(?:\d{1,3}[.)](?=\s)|\d{1,3}、|[（(]\d{1,3}[)）]|[-*•·](?=\s))\s*")
 SUPPORT_THRESHOLD = 0.5
+
+
+def _chinese_pronoun(pronoun: str) -> str:
+    """A Chinese pronoun, except as the first pronoun character of a word that does not refer back (其 of
+    其他, 该 of 应该: `not_pronouns`)."""
+    guards = ""
+    for word in phrases("not_pronouns", ("zh",)):
+        at = next((i for i, ch in enumerate(word) if ch in words("pronouns", ("zh",))), -1)
+        if at >= 0 and word[at] == pronoun:
+            before = f"(?<={re.escape(word[:at])})" if at else ""
+            guards += f"(?!{before}{re.escape(word[at:])})"
+    return guards + re.escape(pronoun)
+
+
 # a sentence that names its subject by a pronoun, or goes on from the one before (因此, 此外), is also about
 # what the sentence before names
-_PRONOUN = re.compile(
-    r"\b(?:it|its|he|his|him|she|her|they|their|them)\b|[他她它此]|其(?!他|中|实)|(?<![应活])该", re.I
-)
+_CHINESE_PRONOUNS = "|".join(map(_chinese_pronoun, phrases("pronouns", ("zh",))))
+_PRONOUN = re.compile(rf"\b{alternation('pronouns', ('en',))}\b|{_CHINESE_PRONOUNS}", re.IGNORECASE)
 _SENTENCE_ENDS = ".。!！?？"
 _CLAUSE_ENDS = ",，;；"
 _CLAUSE_BREAK = re.compile(rf"\s*[{_CLAUSE_ENDS}]")
 # a clause that only says where the rest comes from: "According to the manual [1], ..."
 _LEAD_IN = re.compile(
-    r"\W*(?:(?:according\s+to|based\s+on|as\s+\w+\s+(?:in|by))\b|根据|按照|依据)"
+    rf"\W*(?:(?:{alternation('lead_ins', ('en',))}|as\s+\w+\s+(?:in|by))\b"  # "as stated in" is grammar
+    rf"|{alternation('lead_ins', ('zh',))})"
     rf"[^{_CLAUSE_ENDS}]*[{_CLAUSE_ENDS}]?\s*",
     re.IGNORECASE,
 )
@@ -91,9 +109,7 @@ def content_tokens(text: str) -> frozenset[str]:
     read = text
     for m, value in reversed(values):
         read = f"{read[: m.start()]}{value}{read[m.end() :]}"
-    words = {
-        t for t in lexical_tokens(read) if t not in ENGLISH_STOP_WORDS and (len(t) > 1 or not t.isascii())
-    }
+    words = {t for t in lexical_tokens(read) if t not in _STOP_WORDS and (len(t) > 1 or not t.isascii())}
     return frozenset(words | {"#" + value for _, value in values})
 
 

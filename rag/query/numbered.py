@@ -15,8 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Set
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
+from rag.language import words
 from rag.query.numerals import CN_NUMERALS, chinese_number
 
 _NUMBER = r"(\d+(?:\.\d+)*)(?![A-Za-z0-9_]|\.\d)"
@@ -43,12 +42,9 @@ _QUARTERS = dict(zip("一二三四", "1234", strict=True)) | dict(
 # 本届 / this edition: the text speaks of an edition it does not number, which may be the one asked
 THIS_EDITION = re.compile(r"(?:本|这|此|该|今)\s*(届|季|期|代|轮|集|版|批|任)")
 ANY = "*"
-_NOT_NAMES = ENGLISH_STOP_WORDS | frozenset(
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec "
-    "what which who whom whose when where why how "
-    "fy q".split()  # FY22 is a year (`years.years_in`), Q3 a quarter
-)
+# stop words (what, which, who ... how among them), month names, and FY (FY22 is a year: `years.years_in`)
+# and Q (Q3 is a quarter)
+_NOT_NAMES = words("stopwords", ("en",)) | words("months", ("en",)) | {"fy", "q"}
 
 
 def numbered_names(text: str) -> frozenset[tuple[str, str]]:
