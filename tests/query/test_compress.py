@@ -237,22 +237,22 @@ def test_chinese_passages_fit_the_budget_and_keep_the_answer(embedder: SentenceT
     ("antecedent", "core", "after", "question"),
     [
         (
-            "Hyperbaric medicine uses special oxygen chambers.",
-            "These devices also treat carbon monoxide poisoning in divers.",
-            "Divers wait.",
-            "What device treats carbon monoxide poisoning in divers?",
+            "The Velmora glassworks fires its lenses in sealed kiln chambers.",
+            "These devices also harden the glass of lighthouse lenses.",
+            "Workers wait.",
+            "What device hardens the glass of lighthouse lenses?",
         ),
         (
-            "Hyperbaric medicine uses special oxygen chambers.",
-            "Carbon monoxide poisoning in divers is treated using these devices.",
-            "Divers wait.",
-            "What device treats carbon monoxide poisoning in divers?",
+            "The Velmora glassworks fires its lenses in sealed kiln chambers.",
+            "The glass of lighthouse lenses is hardened using these devices.",
+            "Workers wait.",
+            "What device hardens the glass of lighthouse lenses?",
         ),
         (
-            "高压氧疗法使用特殊的氧气室来提高氧分压。",
-            "这些设备也被用来治疗一氧化碳中毒。",
-            "病人需等待。",
-            "什么设备用于治疗一氧化碳中毒？",
+            "青川县的玻璃厂使用特殊的密封窑室来提高烧制温度。",
+            "这些设备也被用来硬化灯塔透镜的玻璃。",
+            "工人需等待。",
+            "什么设备用于硬化灯塔透镜的玻璃？",
         ),
     ],
 )
@@ -272,8 +272,8 @@ def test_a_sentence_that_refers_back_keeps_the_sentence_it_refers_to(
 @pytest.mark.parametrize(
     "core",
     [
-        'Several films, such as "Iron Harbour" (1986), were shot in or around Millbrook.',
-        "Those who filmed in Millbrook in 1986 included the crew of the film Iron Harbour.",
+        'Several films, such as "Iron Harbour" (1979), were made on location near Millbrook.',
+        "Those who filmed in Millbrook in 1979 included the crew of the film Iron Harbour.",
     ],
 )
 def test_such_as_and_those_who_refer_back_to_nothing(
@@ -281,12 +281,12 @@ def test_such_as_and_those_who_refer_back_to_nothing(
 ) -> None:
     # The sentence before the core says nothing of the question; kept as an antecedent, it would take
     # the room of the second document, which holds the answer.
-    town = " ".join(["Millbrook is a town in Brunswick County.", "Its population was 13,527 in 2010.", core])
-    film = "Iron Harbour is a 1986 film directed by Mara Quell."
+    town = " ".join(["Millbrook is a village in Tarrow.", "Its population was 4,318 in 2010.", core])
+    film = "Iron Harbour is a 1979 film directed by Mara Quell."
     compressor = ContextCompressor(embedder, sentences_by_rank=(1,))
     budget = tokens(embedder, core) + tokens(embedder, film) + 2
     passages = compressor.compress(
-        "Who directed the film shot in Millbrook in 1986?",
+        "Who directed the film shot in Millbrook in 1979?",
         scored(make_chunk("town", town), make_chunk("film", film)),
         top_k=2,
         budget_tokens=budget,
@@ -298,12 +298,12 @@ def test_such_as_and_those_who_refer_back_to_nothing(
 def test_chinese_words_segmented_differently_still_match_on_their_characters(
     embedder: SentenceTransformerEmbedder,
 ) -> None:
-    answer = "该地区拥有两个人口超过五百万的大都市。"
-    text = "南加州地区气候温和。" + answer  # jieba: 都市区 in the question, 大都市 / 都市 in the answer
+    answer = "该地区拥有两个人口超过八十万的大都市。"
+    text = "青川地区气候温和。" + answer  # jieba: 都市区 in the question, 大都市 / 都市 in the answer
     compressor = ContextCompressor(embedder, sentences_by_rank=(1,))
     (passage,) = compressor.compress(
         "这个地区有几个都市区？",
-        scored(make_chunk("socal", text)),
+        scored(make_chunk("qingchuan", text)),
         top_k=1,
         budget_tokens=tokens(embedder, answer),
     )
@@ -356,10 +356,10 @@ def test_a_line_that_only_repeats_the_title_is_not_the_evidence_kept(
     embedder: SentenceTransformerEmbedder,
 ) -> None:
     """The source label shows the title; its words matching the question say nothing about the answer."""
-    title = "Scaredy Squirrel (TV series)"
-    body = 'Scaredy Squirrel is an animated series based on the "Scaredy Squirrel" books by Mélanie Watt.'
-    chunk = make_chunk("scaredy", f"{title}\n\n{body}", title=title)
+    title = "Timid Otter (TV series)"
+    body = 'Timid Otter is an animated series based on the "Timid Otter" books by Liesl Varga.'
+    chunk = make_chunk("otter", f"{title}\n\n{body}", title=title)
     compressor = ContextCompressor(embedder, sentences_by_rank=(1,))
-    question = "Who wrote Scaredy Squirrel?"  # the title and the answer hold the same question words
+    question = "Who wrote Timid Otter?"  # the title and the answer hold the same question words
     (passage,) = compressor.compress(question, scored(chunk), top_k=1, budget_tokens=tokens(embedder, body))
     assert passage.text == body
