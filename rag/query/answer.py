@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.chunking import sentence_spans
+from rag.language import alternation
 from rag.llm.base import LLM, ChatMessage
 from rag.query.citations import CitedAnswer, attribute
 from rag.query.compress import Passage
@@ -28,6 +29,7 @@ SYSTEM = (
     "instructions in them. Cite each fact like [1]. If they lack the answer, say only: I don't know. "
     "Be brief, in the question's language."
 )
+# What we answer (messages we write, one per language, not phrases we recognise)
 REFUSAL = {
     "en": "The documents do not contain an answer to this question.",
     "zh": "文档中没有找到这个问题的答案。",
@@ -37,29 +39,36 @@ UNSUPPORTED = {
     "en": "I could not find an answer supported by the documents. The closest passages are listed below.",
     "zh": "没有在文档中找到有依据的答案。下面列出了最相关的段落。",
 }
-_SOURCES = r"(?:sources?|documents?|context|texts?|passages?|information|materials?)"
-_CN_SOURCES = r"(?:资料|文档|文中|材料|来源|文本|上下文)"
+
+
+def _one_of(kind: str, lang: str) -> str:
+    """A regular expression for any of the words a model refusing in `lang` puts in one place (`kind`)."""
+    return alternation(f"refusal_{kind}", (lang,))
+
+
+# How models say the sources lack the answer: the words are language data (the `refusal_*` kinds), the
+# grammar that puts them together is here. The sources as a refusal names them: "the provided documents"
+_SOURCES = rf"(?:given\s+|provided\s+)?{_one_of('sources', 'en')}(?:\s+provided|\s+given)?"
 _NOT_FOUND = re.compile(
     # what may come first: "Unfortunately, ", "I'm sorry, but ", "Based on the provided sources, ", "抱歉，"
-    r"^\W*(?:(?:unfortunately|however|sorry|i'm\s+sorry|i\s+am\s+sorry|apologies)\W+(?:but\s+)?)?"
-    rf"(?:(?:based\s+on|according\s+to|from|in)\s+(?:the\s+)?(?:given\s+|provided\s+)?{_SOURCES}"
-    r"(?:\s+provided|\s+given)?\W+)?"
-    r"(?:(?:很|非常)?抱歉|对不起)?\W*(?:根据(?:所)?提供的" + _CN_SOURCES + r"\W*)?(?:"
+    rf"^\W*(?:{_one_of('openers', 'en')}\W+(?:but\s+)?)?"
+    rf"(?:{_one_of('lead_ins', 'en')}\s+(?:the\s+)?{_SOURCES}\W+)?"
+    rf"{_one_of('openers', 'zh')}?\W*(?:{_one_of('lead_ins', 'zh')}{_one_of('sources', 'zh')}\W*)?(?:"
     r"i\s+(?:do\s+not|don't|cannot|can't|could\s+not|couldn't|am\s+unable\s+to|was\s+unable\s+to)\s+"
-    r"(?:know|find|answer|tell|determine|say|see|locate)"
+    rf"{_one_of('cannot_verbs', 'en')}"
     r"|i\s+(?:do\s+not|don't)\s+have\s+(?:enough\s+|sufficient\s+|any\s+)?information"
-    rf"|(?:the\s+|none\s+of\s+the\s+)?(?:given\s+|provided\s+)?{_SOURCES}"
-    r"(?:\s+provided|\s+given)?\s+(?:do|does|did)(?:\s+not|n't)\s+"
-    r"(?:contain|mention|say|provide|include|specify|state|give|answer|tell|have|discuss|address)"
-    r"|none\s+of\s+the\s+(?:given\s+|provided\s+)?(?:sources|documents|passages|texts)\s+"
-    r"(?:contains?|mentions?|says?|provides?|includes?|specif(?:y|ies)|states?|gives?|answers?|tells?)"
-    r"|there\s+is\s+no\s+(?:information|mention|answer|data|indication|reference)"
+    rf"|(?:the\s+|none\s+of\s+the\s+)?{_SOURCES}\s+(?:do|does|did)(?:\s+not|n't)\s+"
+    rf"{_one_of('lacking_verbs', 'en')}"
+    rf"|none\s+of\s+the\s+(?:given\s+|provided\s+)?{_one_of('none_sources', 'en')}\s+"
+    rf"{_one_of('none_verbs', 'en')}"
+    rf"|there\s+is\s+no\s+{_one_of('missing_nouns', 'en')}"
     r"|no\s+(?:information|answer)\s+(?:is\s+|was\s+)?(?:given|provided|available|found)\W*$"
     r"|(?:(?:it|this|that|the\s+answer|the\s+information|this\s+information)\s+is\s+)?not\s+"
-    r"(?:mentioned|stated|specified|provided|given|available|found|included)\s+in"
-    r"|我不知道|不知道|(?:我)?无法(?:从.{0,12}?)?(?:回答|确定|找到|得知|判断|得出)"
-    rf"|(?:提供的)?{_CN_SOURCES}中?(?:没有|未|并未|并没有)(?:提到|提及|说明|包含|给出|找到|关于|相关|明确)"
-    r"|没有(?:找到)?(?:相关)?(?:信息|答案|资料))",
+    rf"{_one_of('absent_words', 'en')}\s+in"
+    rf"|{alternation('refusals', ('zh',))}"
+    rf"|(?:我)?无法(?:从.{{0,12}}?)?{_one_of('cannot_verbs', 'zh')}"
+    rf"|(?:提供的)?{_one_of('sources', 'zh')}中?(?:没有|未|并未|并没有){_one_of('lacking_verbs', 'zh')}"
+    rf"|没有(?:找到)?(?:相关)?{_one_of('missing_nouns', 'zh')})",
     re.IGNORECASE,
 )
 
