@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from rag.language import words
 from rag.types import LoadedDocument
 from vectorstore.lexical_tokens import CJK_DOMINANT, cjk_share
 
@@ -56,10 +57,7 @@ class ChunkDraft:
         return " > ".join(self.headings)
 
 
-_ABBREVIATIONS = frozenset(
-    "c ca mr mrs ms dr prof rev st sr jr vs etc eg ie no nos fig figs inc ltd co corp dept est approx vol pp "
-    "jan feb mar apr jun jul aug sep sept oct nov dec mt ft gen col lt sgt capt gov sen rep".split()
-)
+_ABBREVIATIONS = words("abbreviations", ("en",))  # Dr., approx., Jan.: no sentence ends there
 _LOWERCASE_NEXT = re.compile(r"[ \t]+[a-z]")  # "Y. p. orientalis": a sentence does not open in lower case
 _WORD_BEFORE_DOT = re.compile(r"(?:^|[\s(\[\"'])([\w.]{1,6})$")
 

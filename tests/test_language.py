@@ -19,6 +19,7 @@ USED = {
     "question_words": ("en", "zh"),
     "stopwords": ("en",),
     "months": ("en",),
+    "abbreviations": ("en",),
     "source_words": ("en", "zh"),
     "pronouns": ("en", "zh"),
     "not_pronouns": ("zh",),
