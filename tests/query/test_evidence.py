@@ -23,7 +23,7 @@ ANSWERABLE = [
 ]
 ABSENT = [
     "What is the boiling point of liquid nitrogen?",
-    "Who won the football world cup in 1998?",
+    "Who won the Velmora regatta in 1998?",
     "公司的股票期权如何分配？",
     "新员工的试用期是几个月？",
 ]
@@ -110,11 +110,11 @@ def test_question_words_scattered_over_a_passage_cover_less_than_words_said_toge
 
 
 def test_a_chinese_word_written_differently_counts_half_its_shared_characters() -> None:
-    terms = ("资助", "特斯拉")
-    query = QueryTerms(terms, {"资助": 1.0, "特斯拉": 1.0}, tuple(match_forms(terms)))
-    assert query.coverage(["特斯拉靠专利获得资助。"]) == 1.0
-    assert query.coverage(["特斯拉靠专利获得资金。"]) == (1 + 0.5 * 0.5) / 2  # 资 is half of 资助
-    assert query.coverage(["爱迪生获得了贷款。"]) == 0.0
+    terms = ("资助", "王启帆")
+    query = QueryTerms(terms, {"资助": 1.0, "王启帆": 1.0}, tuple(match_forms(terms)))
+    assert query.coverage(["王启帆靠卖画获得资助。"]) == 1.0
+    assert query.coverage(["王启帆靠卖画获得资金。"]) == (1 + 0.5 * 0.5) / 2  # 资 is half of 资助
+    assert query.coverage(["周远航获得了贷款。"]) == 0.0
     english = QueryTerms(("funding",), {"funding": 1.0}, tuple(match_forms(["funding"])))
     assert english.coverage(["Funds paid."]) == 1.0 and english.coverage(["Fun paid."]) == 0.0
 
@@ -154,18 +154,18 @@ def test_a_question_about_another_model_or_version_than_the_evidence_is_not_answ
 @pytest.mark.parametrize(
     ("passage", "answers"),
     [
-        ("第六届立法会共有70个议席。", False),  # another edition's figure
-        ("第七届立法会共有90个议席。", True),
-        ("本届立法会共有90个议席，比第六届多20席。", True),  # this (unnumbered) edition may be the one
+        ("第六届青川县议事会共有35个席位。", False),  # another edition's figure
+        ("第七届青川县议事会共有45个席位。", True),
+        ("本届青川县议事会共有45个席位，比第六届多10席。", True),  # this (unnumbered) edition may be the one
     ],
 )
 def test_a_question_about_another_edition_of_a_chinese_series_is_not_answered(
     passage: str, answers: bool
 ) -> None:
-    question = "第七届立法会有多少个议席？"
+    question = "第七届青川县议事会有多少个席位？"
     terms = tuple(question_terms(question))
     query = QueryTerms(
         terms, dict.fromkeys(terms, 1.0), tuple(match_forms(terms)), numbered=numbered_names(question)
     )
-    evidence = [Passage("d", "d.txt", "立法会选举", None, "", passage, 0, len(passage), 1.0)]
+    evidence = [Passage("d", "d.txt", "议事会换届", None, "", passage, 0, len(passage), 1.0)]
     assert EvidenceStrength.measure(query, evidence, 0.0).sufficient(0.5, 0.5) is answers
