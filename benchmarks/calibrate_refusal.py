@@ -8,7 +8,7 @@ It prints, for a grid of thresholds, the false-refusal rate on answerable questi
 rate on foreign ones, per set and overall, and the best pair with false refusals <= --max-false.
 Then, at the configured thresholds, how many of each set's questions that name a year are refused
 when every year they name is moved 30 years on (2022 -> 2052), and how many of those that name a
-numbered name (NR-7, Apollo 11, 第七届) when its number is moved 100 on (NR-107, 第107届; quarters
+numbered name (NR-7, Velmora 11, 第七届) when its number is moved 100 on (NR-107, 第107届; quarters
 are not moved): the documents report other years and other models, so an answer would give their
 facts; with and without the check that the evidence names the question's years and numbered names.
 
