@@ -123,8 +123,8 @@ def test_chinese_number_check() -> None:
     [
         ("Who founded Northwind Robotics?", "Northwind Robotics was founded by [1].", ""),
         ("Who founded Northwind Robotics?", "Northwind Robotics was founded by Ada Lin [1].", "Ada Lin"),
-        ("电影《青川往事》的导演是谁", "电影《青川往事》的导演是谁[1]。", ""),
-        ("电影《青川往事》的导演是谁", "电影《青川往事》的导演是林晚秋[1]。", "林晚秋"),
+        ("电影《青川往事》由谁执导", "电影《青川往事》由谁执导[1]。", ""),
+        ("电影《青川往事》由谁执导", "电影《青川往事》由林晚秋执导[1]。", "林晚秋"),
     ],
 )
 def test_a_sentence_that_only_restates_the_question_claims_nothing(
@@ -132,7 +132,7 @@ def test_a_sentence_that_only_restates_the_question_claims_nothing(
 ) -> None:
     sources = {
         1: "Northwind Robotics was founded by Ada Lin in 2009 in Porto. "
-        "电影《青川往事》的导演是林晚秋，于2021年上映。"
+        "电影《青川往事》由林晚秋执导，于2021年上映。"
     }
     cited = attribute(answer, sources, drop_unsupported=True, question=question)
     assert (
