@@ -81,12 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         pool = sorted({a for q in questions for a in extractive_answers(q.answers)})
         rng = random.Random(0)
         for q in questions:
-            prepared = pipeline.prepare(QueryRequest(q.question, collection, retrieval_only=True))
-            sources = {i + 1: p.text for i, p in enumerate(prepared.passages)}
-            labels = {i + 1: source_label(p) for i, p in enumerate(prepared.passages)}
+            passages, _ = pipeline.prompt_passages(pipeline.prepare(QueryRequest(q.question, collection)))
+            sources = {i + 1: p.text for i, p in enumerate(passages)}
+            labels = {i + 1: source_label(p) for i, p in enumerate(passages)}
             hits = {
                 i + 1
-                for i, p in enumerate(prepared.passages)
+                for i, p in enumerate(passages)
                 if is_hit(doc_id_of(p.source, qset.docs_dir), p.text, q.gold_docs, q.answers, q.lang)
             }
             if not hits:

@@ -13,6 +13,9 @@ from pathlib import Path
 from rag.errors import ModelNotFound
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+BUNDLED_EVIDENCE_TOKENS = 600
+"""The evidence budget (embedder tokens) for the bundled 135M model, chosen by measurement (docs/eval.md);
+larger models get half their context window."""
 
 
 def _package_dir(package: str, install_hint: str) -> Path:

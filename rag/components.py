@@ -97,7 +97,7 @@ class Components:
             index=self.index,
             retriever=HybridRetriever(self.index, self.embedder, self.settings.retrieval),
             reranker=self.reranker,
-            compressor=ContextCompressor(self.embedder, self.settings.answer.sentences_by_rank),
+            compressor=ContextCompressor(self.embedder),
             llm=self.llm,
         )
 

@@ -140,7 +140,18 @@ class RetrievalSettings(BaseModel):
     document_weight: float = Field(
         0.0, ge=0, description="fusion weight of the summary level's document ranking (0 = only widen recall)"
     )
-    top_k: int = Field(5, ge=1, description="evidence passages handed to the LLM")
+    top_k: int = Field(5, ge=1, description="passages handed on (the context; retrieval_only returns them)")
+    passage_chars: int = Field(
+        800,
+        ge=100,
+        description="each of the best chunks grows with its neighbours (whole sentences, same section "
+        "and page) into a passage of up to this many characters",
+    )
+    context_chars: int = Field(
+        4000,
+        ge=100,
+        description="the most characters of all passages together (the naive 4 x 1,000-character chunks)",
+    )
     multi_query: int = Field(
         0, ge=0, le=8, description="other phrasings of the question the LLM writes and searches too (0 = off)"
     )
@@ -183,34 +194,11 @@ class RerankSettings(BaseModel):
 
 class AnswerSettings(BaseModel):
     context_tokens: int = Field(
-        150,
+        0,
         ge=0,
-        description="token budget for the evidence in the prompt; 0 = derived from the LLM: half of its "
-        "context window left after the answer budget (passages that do not fit the window are always "
-        "left out, weakest first)",
-    )
-    cjk_context_tokens: int = Field(
-        360,
-        ge=0,
-        description="the evidence budget when the evidence is mostly Chinese/Japanese: the embedder "
-        "counts about one token per character, so the same content takes about twice the tokens; "
-        "0 = derived from the LLM as above",
-    )
-    budget_growth: float = Field(
-        2.0,
-        ge=1,
-        description="compression runs again with the budget times this when what it kept lost question "
-        "terms that the top passages hold and covers less than growth_below_coverage of the question's "
-        "term weight (the evidence of a multi-hop question spreads over documents); 1 = off",
-    )
-    growth_below_coverage: float = Field(
-        0.8, ge=0, le=1, description="the IDF-weighted question-term coverage under which the budget grows"
-    )
-    sentences_by_rank: list[int] = Field(
-        [4, 2, 1],
-        min_length=1,
-        description="compression: best sentences kept by the 1st, 2nd, ... passage (the last value "
-        "for the rest) before neighbours are added",
+        description="token budget for the evidence in the prompt (embedder tokens); passages that do not "
+        "fit are cut to contiguous windows around their best sentences. 0 = derived from the LLM: half of "
+        "its context window left after the answer budget, or the measured budget of the bundled model",
     )
     max_new_tokens: int = Field(160, ge=1, description="answer length limit in tokens")
     min_term_coverage: float = Field(

@@ -498,6 +498,19 @@ class Catalog:
         )
         return [_chunk(collection, r) for r in rows]
 
+    def chunk_range(self, collection: str, doc_id: str, first: int, last: int) -> list[Chunk]:
+        """The live chunks of one document with index `first` to `last` (inclusive), in order."""
+        rows = (
+            self._con()
+            .execute(
+                f"SELECT c.*, d.source, d.title, d.file_type FROM chunks c {LIVE_JOIN} "
+                "WHERE c.collection=? AND c.doc_id=? AND c.idx BETWEEN ? AND ? ORDER BY c.idx",
+                (collection, doc_id, first, last),
+            )
+            .fetchall()
+        )
+        return [_chunk(collection, r) for r in rows]
+
     def titles(self, collection: str) -> list[tuple[str, str]]:
         rows = (
             self._con()

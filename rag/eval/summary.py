@@ -14,7 +14,7 @@ from typing import Any
 from rag.eval.metrics import KS, MRR_K, mean, percentile
 from rag.eval.scoring import QuestionRecord
 
-STAGE_TIMINGS = ("rewrite", "retrieve", "rerank", "compress", "generate", "first_token", "total")
+STAGE_TIMINGS = ("rewrite", "retrieve", "rerank", "passages", "compress", "generate", "first_token", "total")
 
 
 def _share(flags: Sequence[bool]) -> float | None:

@@ -1,4 +1,5 @@
-"""The query pipeline: rewrite -> (expand) -> retrieve (two-level, hybrid) -> rerank -> compress -> answer.
+"""The query pipeline: rewrite -> (expand) -> retrieve (two-level, hybrid) -> rerank -> passages ->
+compress (for the prompt) -> answer.
 
 Each stage is timed and its failure is reported with the stage's name. `run` returns the response of
 `POST /v1/query`; `stream` yields text deltas and then the same response.
@@ -15,13 +16,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from rag.bundled import BUNDLED_EVIDENCE_TOKENS
 from rag.errors import InvalidInputError, StageError
 from rag.llm.base import LLM, CancelToken, GenerationOptions
 from rag.query.answer import REFUSAL, Answerer, language
-from rag.query.compress import ContextCompressor, Passage, merge_chunks
+from rag.query.compress import ContextCompressor
 from rag.query.corroborate import Corroboration
 from rag.query.evidence import EvidenceStrength
 from rag.query.expand import NO_EXPANSION, Expansion, QueryExpander
+from rag.query.passages import Passage, PassageBuilder, merge_chunks
 from rag.query.request import QueryRequest
 from rag.query.rerank import Reranker
 from rag.query.retrieve import HybridRetriever
@@ -29,9 +32,8 @@ from rag.query.rewrite import QueryRewriter
 from rag.query.terms import QueryTerms
 from rag.settings import Settings
 from rag.types import Citation, Evidence, QueryResponse, ScoredChunk
-from vectorstore.catalog import TermStats
+from vectorstore.catalog import CollectionInfo, TermStats
 from vectorstore.index import TwoLevelIndex
-from vectorstore.lexical_tokens import CJK_DOMINANT, cjk_share
 
 MAX_QUESTION_CHARS = 4000
 MIN_DERIVED_BUDGET = 64
@@ -59,10 +61,11 @@ class StageTrace:
 @dataclass(slots=True)
 class _Prepared:
     request: QueryRequest
+    info: CollectionInfo
     query: str
     expansion: Expansion
-    passages: list[Passage]
-    evidence: EvidenceStrength | None
+    passages: list[Passage]  # whole, best first
+    dense_weight: float
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -112,6 +115,11 @@ class QueryPipeline:
         self.retriever = retriever
         self.reranker = reranker
         self.compressor = compressor
+        self.passages = PassageBuilder(
+            index.catalog,
+            passage_chars=settings.retrieval.passage_chars,
+            context_chars=settings.retrieval.context_chars,
+        )
         self._llm = llm
         self.rewriter = QueryRewriter(llm)
         self.expander = QueryExpander(llm, settings.retrieval)
@@ -148,10 +156,9 @@ class QueryPipeline:
             return
         lang = language(request.question)
         answer = self.settings.answer
-        if not prepared.passages or (
-            prepared.evidence is not None
-            and not prepared.evidence.sufficient(answer.min_term_coverage, answer.min_dense_score)
-        ):
+        with _stage("compress", timings):
+            passages, evidence = self.prompt_passages(prepared)
+        if not passages or not evidence.sufficient(answer.min_term_coverage, answer.min_dense_score):
             response.answer, response.refused = REFUSAL[lang], True
             timings["total"] = time.perf_counter() - started
             response.timings = _rounded(timings)
@@ -170,7 +177,7 @@ class QueryPipeline:
                 max_new_tokens=answer.max_new_tokens,
                 seed=self.settings.llm.seed,
             )
-            messages, used = answerer.messages(request.question, prepared.passages, options.max_new_tokens)
+            messages, used = answerer.messages(request.question, passages, options.max_new_tokens)
             prompt_tokens = llm.count_tokens(messages)
             parts: list[str] = []
             first = True
@@ -237,40 +244,29 @@ class QueryPipeline:
         if trace is not None:
             trace.retrieved = retrieval.chunks[: self.settings.retrieval.rerank_candidates]
             trace.reranked = merge_chunks(candidates)[:top_k]
-        with _stage("compress", timings):
-            stats = TermStats(self.index.catalog, info)
-            terms = QueryTerms.of(query, stats)
-            budget = self._budget(candidates[:top_k])
-            trim = "compression" not in request.disabled
-            compress = self.compressor.compress
-            passages = compress(query, candidates, top_k=top_k, budget_tokens=budget, trim=trim)
-            # whether to answer is decided on the base budget's passages: the weaker ones a grown budget
-            # adds must not make a question about something the documents never mention look covered
-            evidence = EvidenceStrength.measure(terms, passages, retrieval.dense_weight)
-            if trim and self._lost_terms(terms, candidates[:top_k], passages):
-                grown = round(budget * self.settings.answer.budget_growth)
-                passages = compress(query, candidates, top_k=top_k, budget_tokens=grown)
-        return _Prepared(request, query, expansion, passages, evidence, timings)
+        with _stage("passages", timings):
+            passages = self.passages.build(info, candidates, top_k)
+        return _Prepared(request, info, query, expansion, passages, retrieval.dense_weight, timings)
 
-    def _lost_terms(self, terms: QueryTerms, candidates: list[ScoredChunk], passages: list[Passage]) -> bool:
-        """Compression left out question terms that the candidates hold, and what it kept covers too little
-        of the question's term weight: typical of a question whose terms spread over two documents."""
-        answer = self.settings.answer
-        if answer.budget_growth <= 1:
-            return False
-        kept = terms.coverage(p.text for p in passages)
-        return kept < answer.growth_below_coverage and kept < terms.coverage(c.chunk.text for c in candidates)
+    def prompt_passages(self, prepared: _Prepared) -> tuple[list[Passage], EvidenceStrength]:
+        """The passages cut to the evidence budget (whole when they fit), and how strongly they
+        support answering at all."""
+        passages = prepared.passages
+        if "compression" not in prepared.request.disabled:
+            passages = self.compressor.fit(prepared.query, passages, self.evidence_budget())
+        terms = QueryTerms.of(prepared.query, TermStats(self.index.catalog, prepared.info))
+        return passages, EvidenceStrength.measure(terms, passages, prepared.dense_weight)
 
-    def _budget(self, candidates: list[ScoredChunk]) -> int:
-        """The evidence budget in embedder tokens, larger for Chinese/Japanese evidence (as chunks are);
-        a budget of 0 is derived from the LLM's context window."""
+    def evidence_budget(self) -> int:
+        """The evidence budget in embedder tokens: the setting, else the bundled model's measured
+        budget, else half of the LLM's context window left after the answer."""
         answer = self.settings.answer
-        text = "".join(c.chunk.text[:400] for c in candidates)
-        cjk = cjk_share(text, window=len(text)) >= CJK_DOMINANT
-        budget = answer.cjk_context_tokens if cjk else answer.context_tokens
-        if budget == 0:
-            budget = max(MIN_DERIVED_BUDGET, (self._llm().context_window - answer.max_new_tokens) // 2)
-        return budget
+        if answer.context_tokens:
+            return answer.context_tokens
+        llm = self.settings.llm
+        if llm.backend == "llamacpp" and not llm.model and not llm.context_window:
+            return BUNDLED_EVIDENCE_TOKENS
+        return max(MIN_DERIVED_BUDGET, (self._llm().context_window - answer.max_new_tokens) // 2)
 
 
 def _rounded(timings: dict[str, float]) -> dict[str, float]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rag.components import Components
-from rag.query.compress import Passage
+from rag.query.passages import Passage
 from rag.query.evidence import EvidenceStrength
 from rag.query.numbered import numbered_names
 from rag.query.request import QueryRequest
@@ -30,9 +30,9 @@ ABSENT = [
 
 
 def strength(components: Components, question: str) -> EvidenceStrength:
-    prepared = components.query_pipeline().prepare(QueryRequest(question, SAMPLES_COLLECTION))
-    assert prepared.evidence is not None
-    return prepared.evidence
+    pipeline = components.query_pipeline()
+    _, evidence = pipeline.prompt_passages(pipeline.prepare(QueryRequest(question, SAMPLES_COLLECTION)))
+    return evidence
 
 
 @pytest.mark.parametrize("question", ANSWERABLE)
