@@ -18,8 +18,13 @@ the way a model that read the context would, and each goes through the check as 
 A real model paraphrases more than these answers do, so the first rows are an upper bound on what the
 check keeps; the wrong-answer rows are what it lets through of answers that look like the evidence.
 
+`--split tune|check` takes only the questions of that fixed half (`rag.eval.dataset.split_of`): measure
+a change of the check on the tune half, report it on the check half. The report gives, per set and kind,
+the answers written, how many (and what share) the check kept, and the share of those citing a hit; a
+summary line per set counts the right answers kept citing a hit and the wrong answers let through.
+
     RAG_DATA_DIR=/tmp/rag-eval .venv/bin/python benchmarks/citation_check.py \
-        ../shared/bench/xquad-en ../shared/bench/rgb-zh --limit 300
+        ../shared/bench/xquad-en ../shared/bench/rgb-zh --limit 300 --split tune
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from pathlib import Path
 
 from ingest.chunking import sentence_spans
 from rag.components import Components
-from rag.eval.dataset import Question, load_set
+from rag.eval.dataset import SPLITS, Question, load_set, select_split
 from rag.eval.metrics import extractive_answers, is_hit
 from rag.eval.runner import doc_id_of
 from rag.eval.text import contains_answer
@@ -64,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("sets", nargs="+", type=Path)
-    parser.add_argument("--limit", type=int, default=300, help="answerable questions per set")
+    parser.add_argument("--limit", type=int, default=300, help="answerable questions per set (of the split)")
+    parser.add_argument("--split", choices=SPLITS, default="all", help="the fixed half of the questions")
     parser.add_argument("--json", type=Path, help="write the per-answer rows here")
     args = parser.parse_args(argv)
 
@@ -76,7 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         qset = load_set(path)
         collection = f"eval-{qset.name}"
         ingest.run([qset.docs_dir], collection)
-        questions = [q for q in qset.questions if q.answerable and extractive_answers(q.answers)]
+        answerable = [q for q in qset.questions if q.answerable and extractive_answers(q.answers)]
+        questions = select_split(answerable, args.split)
         questions = questions[: args.limit]
         pool = sorted({a for q in questions for a in extractive_answers(q.answers)})
         rng = random.Random(0)
@@ -106,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
     if args.json:
         args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1))
-    _report(rows)
+    _report(rows, args.split)
     return 0
 
 
@@ -173,17 +180,29 @@ def _wrong_answer(q: Question, passage: str, pool: Sequence[str], rng: random.Ra
     return rng.choice(candidates) if candidates else None
 
 
-def _report(rows: list[dict[str, object]]) -> None:
+def _report(rows: list[dict[str, object]], split: str = "all") -> None:
+    """Per set and kind: answers, kept (count and share), share of the kept citing a hit; per set, the
+    right answers kept citing a hit and the wrong ones let through."""
     groups: dict[tuple[str, str], list[dict[str, object]]] = defaultdict(list)
     for row in rows:
         groups[(str(row["set"]), str(row["kind"]))].append(row)
-    print(f"{'set':<10} {'answer':<18} {'n':>5} {'kept':>6} {'cites a hit':>12}  should be")
+    print(f"split: {split}")
+    print(f"{'set':<14} {'answer':<18} {'n':>5} {'kept':>5} {'share':>6} {'cites a hit':>12}  should be")
     for (name, kind), group in sorted(groups.items(), key=lambda g: (g[0][0], list(KINDS).index(g[0][1]))):
         kept = [r for r in group if r["kept"]]
         right = sum(bool(r["cites_hit"]) for r in kept) / len(kept) if kept else 0.0
         should = "kept" if KINDS[kind] else "withheld"
         print(
-            f"{name:<10} {kind:<18} {len(group):>5} {len(kept) / len(group):>6.3f} {right:>12.3f}  {should}"
+            f"{name:<14} {kind:<18} {len(group):>5} {len(kept):>5} {len(kept) / len(group):>6.3f}"
+            f" {right:>12.3f}  {should}"
+        )
+    for name in sorted({str(r["set"]) for r in rows}):
+        mine = [r for r in rows if r["set"] == name]
+        should_keep = [r for r in mine if KINDS[str(r["kind"])]]
+        wrong = [r for r in mine if not KINDS[str(r["kind"])]]
+        print(
+            f"{name:<14} right kept citing a hit {sum(bool(r['cites_hit']) for r in should_keep)}"
+            f"/{len(should_keep)}, wrong let through {sum(bool(r['kept']) for r in wrong)}/{len(wrong)}"
         )
 
 

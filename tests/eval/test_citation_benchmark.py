@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from rag.eval.dataset import split_of
 from tests.helpers import script_module
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tiny-set"
@@ -22,3 +25,13 @@ def test_right_answers_are_kept_and_made_up_ones_withheld(tmp_path: Path) -> Non
     assert all(r["kept"] and r["cites_hit"] for r in copied)
     assert len(by_kind["wrong in sentence"]) == len(copied)
     assert not any(r["kept"] for r in by_kind["wrong bare"] + by_kind["wrong in sentence"])
+
+
+def test_split_takes_one_fixed_half(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = tmp_path / "rows.json"
+    main = script_module("benchmarks/citation_check.py").main
+    assert main([str(FIXTURE), "--split", "check", "--json", str(report)]) == 0
+    rows = json.loads(report.read_text(encoding="utf-8"))
+    assert rows and all(split_of(str(r["id"])) == "check" for r in rows)
+    out = capsys.readouterr().out
+    assert "split: check" in out and "wrong let through" in out
