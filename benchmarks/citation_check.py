@@ -18,10 +18,11 @@ the way a model that read the context would, and each goes through the check as 
 A real model paraphrases more than these answers do, so the first rows are an upper bound on what the
 check keeps; the wrong-answer rows are what it lets through of answers that look like the evidence.
 
-`--split tune|check` takes only the questions of that fixed half (`rag.eval.dataset.split_of`): measure
-a change of the check on the tune half, report it on the check half. The report gives, per set and kind,
-the answers written, how many (and what share) the check kept, and the share of those citing a hit; a
-summary line per set counts the right answers kept citing a hit and the wrong answers let through.
+`--split tune|check` takes, of the first `--limit` answerable questions, those of one fixed half
+(`rag.eval.dataset.split_of`): measure a change of the check on the tune half, report it on the check
+half. The report gives, per set and kind, the answers written, how many (and what share) the check
+kept, and the share of those citing a hit; a summary line per set counts the right answers kept citing
+a hit and the wrong answers let through.
 
     RAG_DATA_DIR=/tmp/rag-eval .venv/bin/python benchmarks/citation_check.py \
         ../shared/bench/xquad-en ../shared/bench/rgb-zh --limit 300 --split tune
@@ -69,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("sets", nargs="+", type=Path)
-    parser.add_argument("--limit", type=int, default=300, help="answerable questions per set (of the split)")
+    parser.add_argument("--limit", type=int, default=300, help="answerable questions per set, split after")
     parser.add_argument("--split", choices=SPLITS, default="all", help="the fixed half of the questions")
     parser.add_argument("--json", type=Path, help="write the per-answer rows here")
     args = parser.parse_args(argv)
@@ -83,9 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         collection = f"eval-{qset.name}"
         ingest.run([qset.docs_dir], collection)
         answerable = [q for q in qset.questions if q.answerable and extractive_answers(q.answers)]
-        questions = select_split(answerable, args.split)
-        questions = questions[: args.limit]
-        pool = sorted({a for q in questions for a in extractive_answers(q.answers)})
+        sample = answerable[: args.limit]
+        questions = select_split(sample, args.split)  # the two halves of one sample
+        pool = sorted({a for q in sample for a in extractive_answers(q.answers)})
         rng = random.Random(0)
         for q in questions:
             passages, _ = pipeline.prompt_passages(pipeline.prepare(QueryRequest(q.question, collection)))
