@@ -58,7 +58,7 @@ class ChunkDraft:
 
 
 _ABBREVIATIONS = words("abbreviations", ("en",))  # Dr., approx., Jan.: no sentence ends there
-_LOWERCASE_NEXT = re.compile(r"[ \t]+[a-z]")  # "Y. p. orientalis": a sentence does not open in lower case
+_LOWERCASE_NEXT = re.compile(r"[ \t]+[a-z]")  # "E. c. minor": a sentence does not open in lower case
 _WORD_BEFORE_DOT = re.compile(r"(?:^|[\s(\[\"'])([\w.]{1,6})$")
 
 

@@ -1,11 +1,11 @@
 """Tokens for the lexical (BM25) index: jieba words for CJK text, plain words for the rest.
 
 Documents are segmented in jieba's search mode, which also emits the parts of long words
-(内陆地区 -> 内陆, 陆地, 地区, 内陆地区), so a query word matches a compound or its parts. Queries are
+(高速公路 -> 高速, 公路, 高速公路), so a query word matches a compound or its parts. Queries are
 segmented in precise mode: expanding them too would count one compound in the question five times.
 
-    >>> lexical_tokens("黑豹队的防守")
-    ['黑豹', '队', '防守']
+    >>> lexical_tokens("茶园的采摘季节")
+    ['茶园', '采摘', '季节']
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ _ORDINAL_SUFFIXES = frozenset("st nd rd th".split())
 
 
 def _with_parts(tokens: list[str]) -> list[str]:
-    """Each token, followed by its letter and digit parts when it mixes them (emnlp2022 -> emnlp2022,
-    emnlp, 2022), so "EMNLP2022" and "EMNLP 2022" match; one-character parts and ordinal endings
+    """Each token, followed by its letter and digit parts when it mixes them (acme2031 -> acme2031,
+    acme, 2031), so "ACME2031" and "ACME 2031" match; one-character parts and ordinal endings
     (15th) add nothing."""
     out: list[str] = []
     for token in tokens:
@@ -103,10 +103,10 @@ def match_terms(text: str, *, query: bool = False) -> frozenset[str]:
     """Terms for matching a question against sentences (reranking, compression): the lexical tokens,
     English words stemmed (died, die -> die), plus the characters and character bigrams of
     Chinese/Japanese text, so that words jieba segments differently in the question and in a sentence
-    (特大都市区 / 特大都市) still share their bigrams, and words that share a character (捐款 / 捐赠)
+    (茶叶产区 / 茶叶产地) still share their bigrams, and words that share a character (捐款 / 捐赠)
     still match a little: matching weighs each term by its rarity among the candidate sentences, so a
     common character counts for little. A question's terms leave out question words, and its
-    characters and bigrams stay within its words (多少个特大 yields no 个特, no 少)."""
+    characters and bigrams stay within its words (多少个茶园 yields no 个茶, no 少)."""
     tokens = set(question_terms(text) if query else lexical_tokens(text))
     tokens = set(match_forms(tokens))
     if not has_cjk(text):

@@ -5,7 +5,7 @@ case folding. In Chinese (the question's `lang` is zh, or the answer has CJK cha
 is removed before a substring test; otherwise whitespace runs collapse to one space and the answer must
 sit on word boundaries, so `no` does not match inside `know`.
 
-    >>> contains_answer("黑豹队只丢了 308 分", ["３０８分"], "zh")
+    >>> contains_answer("茶园去年采摘了 512 公斤", ["５１２公斤"], "zh")
     True
 """
 
