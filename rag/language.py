@@ -7,7 +7,7 @@ needs a regular expression builds it from the entries (`alternation`) and keeps 
 
     words("question_words")                # frozenset of the English and Chinese entries
     words("stopwords", ("en",))            # English only
-    alternation("lead_ins", ("en",))       # '(?:according\\s+to|based\\s+on)', longest first
+    alternation("refusal_lead_ins", ("en",))  # '(?:according\\s+to|based\\s+on|from|in)', longest first
 """
 
 from __future__ import annotations

@@ -23,7 +23,6 @@ USED = {
     "source_words": ("en", "zh"),
     "pronouns": ("en", "zh"),
     "not_pronouns": ("zh",),
-    "lead_ins": ("en", "zh"),
     "source_labels": ("en", "zh"),
     "source_names": ("en", "zh"),
     "see_words": ("en", "zh"),
@@ -84,7 +83,7 @@ def test_languages_combine_and_phrases_come_longest_first() -> None:
 def test_an_alternation_escapes_entries_and_spans_white_space() -> None:
     labels = re.compile(rf"{alternation('source_labels', ('en',))}$")
     assert labels.match("doc.") and not labels.match("docx")  # the dot is a dot
-    lead_in = re.compile(alternation("lead_ins", ("en",)))
+    lead_in = re.compile(alternation("refusal_lead_ins", ("en",)))
     assert lead_in.fullmatch("according\n  to")
 
 

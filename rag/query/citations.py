@@ -7,12 +7,10 @@ must stand in that sentence, which must not be about other years than the claim 
 keeps the citations whose source supports it; a sentence the model left uncited gets the source that
 supports it best, if any does; a citation to a source that does not support its sentence is moved to
 one that does, or dropped. Sentences no source supports stay uncited, and `groundedness` reports the
-share of sentences that are supported. A citation that ends a clause ("X [1], so Y.") cites that
-clause: each clause is checked on its own, and an unsupported one goes with the clauses after it.
-A list item's label ("2. ", "- ") is layout, not a claim, and the answer keeps its line breaks; words
-that name the sources ("Based on the provided sources") claim nothing, and "[Source 1]", "(Source 1)",
-"[^1]" or "According to Source 1" cite like [1]. Numbers are read however they are written: 六百, 600,
-"three" and 3, "1.5 million" and 1,500,000, "second" and 2nd.
+share of sentences that are supported. A list item's label ("2. ", "- ") is layout, not a claim, and
+the answer keeps its line breaks; words that name the sources ("Based on the provided sources") claim
+nothing, and "[Source 1]", "(Source 1)", "[^1]" or "According to Source 1" cite like [1]. Numbers are
+read however they are written: 六百, 600, "three" and 3, "1.5 million" and 1,500,000, "second" and 2nd.
 
     cited = attribute("Paris is the capital [1].", {1: "Paris is the capital of France."})
     cited.text, cited.used_ids, cited.groundedness
@@ -79,14 +77,6 @@ _CHINESE_PRONOUNS = "|".join(map(_chinese_pronoun, phrases("pronouns", ("zh",)))
 _PRONOUN = re.compile(rf"\b{alternation('pronouns', ('en',))}\b|{_CHINESE_PRONOUNS}", re.IGNORECASE)
 _SENTENCE_ENDS = ".。!！?？"
 _CLAUSE_ENDS = ",，;；"
-_CLAUSE_BREAK = re.compile(rf"\s*[{_CLAUSE_ENDS}]")
-# a clause that only says where the rest comes from: "According to the manual [1], ..."
-_LEAD_IN = re.compile(
-    rf"\W*(?:(?:{alternation('lead_ins', ('en',))}|as\s+\w+\s+(?:in|by))\b"  # "as stated in" is grammar
-    rf"|{alternation('lead_ins', ('zh',))})"
-    rf"[^{_CLAUSE_ENDS}]*[{_CLAUSE_ENDS}]?\s*",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,61 +174,38 @@ def attribute(
     supported = 0
     counted = 0
     model_cited = False
-    said: list[str] = []
     joiner = "" if has_cjk(answer) else " "
     end = 0
     for a, b in sentence_spans(answer):
         gap, end = answer[end:a], b
-        whole = _plain(answer[a:b])
-        item = LIST_ITEM.match(whole)
-        # what the sentence is about, and its years, hold for each of its clauses; a bare answer
-        # ("1901 [2]") is about the whole question
-        about = (content_tokens(whole[item.end() :] if item else whole) & asked) or asked
-        years = years_in(whole)
-        asks = whole.endswith(("?", "？"))  # a question asks, it claims nothing a source could support
-        clauses = _clauses(answer[a:b])
-        kept: list[str] = []
-        broken = False
-        carry, begin = "", 0
-        for k, clause in enumerate(clauses):
-            raw, carry, begin = carry + clause, "", begin if carry else k
-            plain = _plain(raw)
-            item = LIST_ITEM.match(plain) if begin == 0 else None
-            body = plain[item.end() :] if item else plain  # without its list label
-            stated = SOURCE_REF.sub(" ", body)  # "According to Source 1": the 1 is no claim
-            tokens = content_tokens(stated)
-            claim = frozenset(t for t in tokens - asked - _ABOUT_SOURCES if not t.isdigit())  # a number: #n
-            if plain and (not claim or _LEAD_IN.fullmatch(plain)) and k < len(clauses) - 1:
-                carry = raw  # a lead-in claims nothing alone: "According to the handbook [1], X [1]."
-                continue
-            refs = [*MARKER.finditer(raw), *SOURCE_REF.finditer(raw)]
-            claimed = [int(n) for m in refs for n in re.findall(r"\d+", m.group(1))]
-            model_cited = model_cited or any(n in sources for n in claimed)
-            if not plain or _repeats(body, said):  # "2. X" repeats "1. X"
-                continue  # small models loop: a sentence said before (or its cut-off start) is said once
-            said.append(body)
-            names = [
-                n
-                for n in names_in(stated)
-                if n.casefold() not in _ABOUT_SOURCES and not mentions(question, n)
-            ]
-            keep = [] if asks else checked.supporting(claim, about, years, names, claimed, threshold)
-            if tokens:
-                counted += 1
-                supported += bool(keep)
-                broken = broken or (drop_unsupported and not keep)
-            if broken:
-                continue  # the clauses after an unsupported one go with it: they hang on it
-            for n in keep:
-                used.setdefault(n, None)
-            kept.append(_with_markers(plain, keep))
-        if not kept:
+        raw = answer[a:b]
+        plain = _plain(raw)
+        item = LIST_ITEM.match(plain)
+        body = plain[item.end() :] if item else plain  # without its list label
+        # what the sentence is about; a bare answer ("1901 [2]") is about the whole question
+        about = (content_tokens(body) & asked) or asked
+        years = years_in(plain)
+        stated = SOURCE_REF.sub(" ", body)  # "According to Source 1": the 1 is no claim
+        tokens = content_tokens(stated)
+        claim = frozenset(t for t in tokens - asked - _ABOUT_SOURCES if not t.isdigit())  # a number: #n
+        refs = [*MARKER.finditer(raw), *SOURCE_REF.finditer(raw)]
+        claimed = [int(n) for m in refs for n in re.findall(r"\d+", m.group(1))]
+        model_cited = model_cited or any(n in sources for n in claimed)
+        if not plain:
             continue
-        if broken or whole.endswith((",", "，")):  # "X [1], so Y." without Y, or cut off: "X [1]."
-            ending = whole[len(whole.rstrip(_SENTENCE_ENDS + ";；")) :]
-            kept[-1] = kept[-1].rstrip(_CLAUSE_ENDS + " ") + ending
+        names = [
+            n for n in names_in(stated) if n.casefold() not in _ABOUT_SOURCES and not mentions(question, n)
+        ]
+        keep = checked.supporting(claim, about, years, names, claimed, threshold)
+        if tokens:
+            counted += 1
+            supported += bool(keep)
+            if drop_unsupported and not keep:
+                continue
+        for n in keep:
+            used.setdefault(n, None)
         line_break = "\n\n" if gap.count("\n") > 1 else "\n" if "\n" in gap else joiner
-        pieces.append((line_break if pieces else "") + joiner.join(kept))  # lists keep their lines
+        pieces.append((line_break if pieces else "") + _with_markers(plain, keep))  # lists keep their lines
     text = "".join(pieces) if pieces else ("" if drop_unsupported else answer.strip())
     return CitedAnswer(text, list(used), supported / counted if counted else 0.0, counted, model_cited)
 
@@ -291,22 +258,6 @@ def _sentences(text: str) -> list[SourceSentence]:
 
 def _plain(raw: str) -> str:
     return _EMPTY_PARENS.sub("", MARKER.sub("", raw)).strip()
-
-
-def _clauses(sentence: str) -> list[str]:
-    """The sentence cut after each citation that ends a clause ("X [1], so Y."): the model cited the
-    clause, and what follows, often its own inference, is checked on its own."""
-    cuts = [0]
-    for m in MARKER.finditer(sentence):
-        after = _CLAUSE_BREAK.match(sentence, m.end())
-        if after and sentence[after.end() :].strip():
-            cuts.append(after.end())
-    return [sentence[x:y] for x, y in zip(cuts, [*cuts[1:], len(sentence)], strict=True)]
-
-
-def _repeats(sentence: str, said: list[str]) -> bool:
-    key = sentence.rstrip(".。!！?？;；:：,， ")
-    return any(earlier.startswith(key) for earlier in said)
 
 
 def _with_markers(sentence: str, ids: list[int]) -> str:

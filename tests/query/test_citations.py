@@ -171,25 +171,6 @@ def test_chinese_claim_must_sit_next_to_what_it_is_about() -> None:
     assert attribute("北京住宿每天一百元[1]。", sources, question=question).used_ids == []
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
-        "确实, 击贴补贴一百元公司出差的补贴标准是多少[1]？",  # the 135M model, garbled around 一百元
-        "Is the meal allowance 100 yuan a day [1]?",
-    ],
-)
-def test_a_question_claims_nothing(answer: str) -> None:
-    sources = {
-        1: "本公司国内出差每天餐费补贴一百元，国际出差每天五十美元。The meal allowance is 100 yuan a day."
-    }
-    cited = attribute(answer, sources, drop_unsupported=True, question="出差补贴标准是多少？")
-    assert cited.used_ids == [] and cited.text == ""
-    answered = attribute(
-        f"{answer} The meal allowance is 100 yuan a day [1].", sources, drop_unsupported=True
-    )
-    assert answered.text == "The meal allowance is 100 yuan a day [1]."
-
-
 HANDBOOK = {
     1: "Employees may work remotely up to three days per week. "
     "Full-time employees earn 2.5 vacation days per month, which is 30 days per year.",
@@ -217,14 +198,6 @@ def test_chinese_claim_in_a_sentence_less_about_the_question() -> None:
     question = "正式员工每年有多少天年假？"
     assert attribute("三十天[1]。", sources, question=question).used_ids == [1]
     assert attribute("三天[1]。", sources, question=question).used_ids == []
-
-
-def test_a_repeated_sentence_is_said_once() -> None:
-    looped = "The NR-7 runs for 11 hours [1]. The NR-7 runs for 11 hours [1]. The NR-7 runs for 11"
-    cited = attribute(looped, SOURCES)
-    assert cited.text == "The NR-7 runs for 11 hours [1]." and cited.sentences == 1
-    zh = attribute("餐费补贴一百元[1]。餐费补贴一百元[1]。餐费补贴", ZH_SOURCES)
-    assert zh.text == "餐费补贴一百元 [1]。"
 
 
 def test_a_number_of_a_claim_must_be_in_the_sentence_that_supports_it() -> None:
@@ -335,48 +308,6 @@ def test_chinese_citation_styles(answer: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("answer", "kept", "used"),
-    [
-        (
-            "The NR-7 runs for 11 hours [1], and carries up to 450 kg [2].",
-            "The NR-7 runs for 11 hours [1], and carries up to 450 kg [2].",
-            [1, 2],
-        ),
-        (  # the model's inference after a cited clause goes; the clause ends the sentence
-            "The NR-7 runs for 11 hours [1], so it covers two 5-hour shifts.",
-            "The NR-7 runs for 11 hours [1].",
-            [1],
-        ),
-        (
-            "The NR-7 runs for 11 hours [1], and carries up to 900 kg [2].",
-            "The NR-7 runs for 11 hours [1].",
-            [1],
-        ),
-        ("The NR-7 runs for 12 hours [1], and carries up to 450 kg [2].", "", []),  # the rest hangs on it
-        (  # a lead-in claims nothing alone
-            "According to the manual [1], the NR-7 runs for 11 hours [1].",
-            "According to the manual, the NR-7 runs for 11 hours [1].",
-            [1],
-        ),
-        ("NR-7 电池续航11小时[1]，最大载重450公斤[2]。", "", []),  # no Chinese source: nothing supported
-    ],
-)
-def test_each_cited_clause_is_checked_on_its_own(answer: str, kept: str, used: list[int]) -> None:
-    cited = attribute(answer, NR7, question="What can the NR-7 do?", drop_unsupported=True)
-    assert (cited.text, cited.used_ids) == (kept, used)
-
-
-def test_a_chinese_clause_and_the_models_arithmetic() -> None:
-    sources = {
-        1: "国内出差住宿费每晚不超过六百元人民币。",
-        2: "员工应在出差结束后十五个工作日内提交报销申请。",
-    }
-    answer = "国内出差住宿费每晚不超过600元[1]，所以住五晚最多报销3000元。"
-    cited = attribute(answer, sources, question="出差有哪些规定？", drop_unsupported=True)
-    assert (cited.text, cited.used_ids) == ("国内出差住宿费每晚不超过600元 [1]。", [1])
-
-
-@pytest.mark.parametrize(
     ("question", "source", "right", "made_up"),
     [
         (
@@ -409,20 +340,6 @@ def test_a_name_from_the_title_the_model_was_shown_is_supported() -> None:
     labels = {1: "Northwind Robotics Employee Handbook — Vacation"}
     assert attribute(answer, source, question=question, labels=labels).used_ids == [1]
     assert attribute(answer, source, question=question).used_ids == []
-
-
-def test_a_list_item_repeated_under_another_label_is_said_once() -> None:
-    answer = (
-        "1. The NR-7 runs for 11 hours on one charge [1].\n2. The NR-7 runs for 11 hours on one charge [1]."
-    )
-    cited = attribute(answer, NR7, question="How long does the NR-7 run on one charge?")
-    assert cited.text == "1. The NR-7 runs for 11 hours on one charge [1]."
-
-
-def test_an_answer_cut_off_after_a_comma_ends_at_its_citation() -> None:
-    sources = {1: "国内出差住宿费每晚不超过六百元人民币。"}
-    cited = attribute("国内出差住宿费每晚不超过600元，[1]", sources, question="国内出差住宿费标准是多少？")
-    assert cited.text == "国内出差住宿费每晚不超过600元 [1]"
 
 
 def test_sentences_ended_by_semicolons_keep_them() -> None:
