@@ -44,7 +44,6 @@ from rag.eval.dataset import SPLITS, Question, load_set, select_split
 from rag.eval.metrics import extractive_answers, is_hit
 from rag.eval.runner import doc_id_of
 from rag.eval.text import contains_answer
-from rag.query.answer import source_label
 from rag.query.citations import attribute
 from rag.query.names import names_in
 from rag.query.request import QueryRequest
@@ -91,7 +90,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         for q in questions:
             passages, _ = pipeline.prompt_passages(pipeline.prepare(QueryRequest(q.question, collection)))
             sources = {i + 1: p.text for i, p in enumerate(passages)}
-            labels = {i + 1: source_label(p) for i, p in enumerate(passages)}
             hits = {
                 i + 1
                 for i, p in enumerate(passages)
@@ -100,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not hits:
                 continue
             for kind, answer in _answers(q, sources, hits, pool, rng).items():
-                cited = attribute(answer, sources, question=q.question, drop_unsupported=True, labels=labels)
+                cited = attribute(answer, sources, question=q.question, drop_unsupported=True)
                 rows.append(
                     {
                         "set": qset.name,

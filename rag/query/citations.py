@@ -159,15 +159,13 @@ def attribute(
     threshold: float = SUPPORT_THRESHOLD,
     drop_unsupported: bool = False,
     question: str = "",
-    labels: Mapping[int, str] | None = None,
 ) -> CitedAnswer:
     """Cite each sentence by the sources that support it; with `drop_unsupported`, sentences that make
     a claim no source supports are removed from the text (they still count against groundedness).
 
     Given the `question`, only what a sentence adds to it is checked: a sentence that restates the
-    question ("The director of the film is who [1]") claims nothing and is unsupported. `labels` are
-    the titles the model was shown with the sources: their words and names count as the source's."""
-    checked = _Sources(sources, labels or {})
+    question ("The director of the film is who [1]") claims nothing and is unsupported."""
+    checked = _Sources(sources)
     asked = content_tokens(question) if question else frozenset()
     pieces: list[str] = []
     used: dict[int, None] = {}
@@ -211,16 +209,12 @@ def attribute(
 
 
 class _Sources:
-    """The sources an answer cites, read once: their words (with those of the title the model was
-    shown), each sentence's words and years, and the text names are looked up in."""
+    """The sources an answer cites, read once: their texts, words, and each sentence's words and years."""
 
-    def __init__(self, sources: Mapping[int, str], labels: Mapping[int, str]) -> None:
+    def __init__(self, sources: Mapping[int, str]) -> None:
+        self.texts = dict(sources)
         self.sentences = {i: _sentences(text) for i, text in sources.items()}
-        self.named = {i: f"{labels.get(i, '')}\n{text}" for i, text in sources.items()}
-        self.tokens = {
-            i: set(content_tokens(labels.get(i, ""))).union(*(s.tokens for s in per))
-            for i, per in self.sentences.items()
-        }
+        self.tokens = {i: set().union(*(s.tokens for s in per)) for i, per in self.sentences.items()}
 
     def supporting(
         self,
@@ -235,7 +229,7 @@ class _Sources:
         does, the one that does best, if any does."""
         scores = {
             i: support(claim, tokens)
-            if all(mentions(self.named[i], name) for name in names)
+            if all(mentions(self.texts[i], name) for name in names)
             and colocated(claim, about, self.sentences[i], years)
             else 0.0
             for i, tokens in self.tokens.items()

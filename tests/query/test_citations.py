@@ -333,15 +333,6 @@ def test_a_name_the_source_does_not_hold_is_not_supported(
     assert attribute(made_up, {1: source}, question=question).used_ids == []
 
 
-def test_a_name_from_the_title_the_model_was_shown_is_supported() -> None:
-    answer = "The Northwind Robotics handbook grants 30 vacation days per year [1]."
-    source = {1: "Full-time employees earn 2.5 vacation days per month, which is 30 days per year."}
-    question = "How many vacation days do we get?"
-    labels = {1: "Northwind Robotics Employee Handbook — Vacation"}
-    assert attribute(answer, source, question=question, labels=labels).used_ids == [1]
-    assert attribute(answer, source, question=question).used_ids == []
-
-
 def test_sentences_ended_by_semicolons_keep_them() -> None:
     sources = {
         1: "国内出差住宿费每晚不超过六百元人民币。",
