@@ -25,10 +25,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ingest.chunking import sentence_spans
-from rag.language import alternation, phrases, words
+from rag.language import alternation, words
 from rag.query.names import mentions, names_in
 from rag.query.numerals import NUMBER, number_value
-from rag.query.years import about_other_years, years_in
 from vectorstore.lexical_tokens import has_cjk, lexical_tokens
 
 # function words: no content word of a claim
@@ -59,22 +58,6 @@ LIST_ITEM = re.compile(r"(?:\d{1,3}[.)](?=\s)|\d{1,3}、|[（(]\d{1,3}[)）]|[-*
 SUPPORT_THRESHOLD = 0.5
 
 
-def _chinese_pronoun(pronoun: str) -> str:
-    """A Chinese pronoun, except as the first pronoun character of a word that does not refer back (其 of
-    其他, 该 of 应该: `not_pronouns`)."""
-    guards = ""
-    for word in phrases("not_pronouns", ("zh",)):
-        at = next((i for i, ch in enumerate(word) if ch in words("pronouns", ("zh",))), -1)
-        if at >= 0 and word[at] == pronoun:
-            before = f"(?<={re.escape(word[:at])})" if at else ""
-            guards += f"(?!{before}{re.escape(word[at:])})"
-    return guards + re.escape(pronoun)
-
-
-# a sentence that names its subject by a pronoun, or goes on from the one before (因此, 此外), is also about
-# what the sentence before names
-_CHINESE_PRONOUNS = "|".join(map(_chinese_pronoun, phrases("pronouns", ("zh",))))
-_PRONOUN = re.compile(rf"\b{alternation('pronouns', ('en',))}\b|{_CHINESE_PRONOUNS}", re.IGNORECASE)
 _SENTENCE_ENDS = ".。!！?？"
 _CLAUSE_ENDS = ",，;；"
 
@@ -112,44 +95,21 @@ def support(sentence_tokens: AbstractSet[str], source_tokens: AbstractSet[str]) 
     return len(sentence_tokens & source_tokens) / len(sentence_tokens)
 
 
-@dataclass(frozen=True, slots=True)
-class SourceSentence:
-    tokens: frozenset[str]  # content_tokens
-    years: frozenset[str]  # years_in
-    antecedent: frozenset[str] = frozenset()  # the sentence before's tokens, when this one refers back
-
-
-def colocated(
-    claim: AbstractSet[str],
-    about: AbstractSet[str],
-    sentences: Sequence[SourceSentence],
-    years: AbstractSet[str] = frozenset(),
-) -> bool:
+def colocated(claim: AbstractSet[str], about: AbstractSet[str], sentences: Sequence[frozenset[str]]) -> bool:
     """Whether what a sentence adds (`claim`) sits in the source next to what it is about (`about`: the
-    question's words the sentence repeats, or all of them): one source sentence holds at least half of
-    what it is about, a number of the claim if it has any, and at least half of the claim or all its
-    numbers; no other sentence of the source is about more of it (a pronoun is about what the sentence
-    before names); and it is not about other years than the claim's `years`. "Allen had 11 sacks", for
-    a question about Allen's sacks, is not supported by a source where 11 is another player's count,
-    nor "853,382 in 2010" by "853,382 in 2014", nor "3 days" of remote work by a source whose next
-    sentence gives the vacation days asked about."""
+    question's words the sentence repeats, or all of them): one source sentence (given by its content
+    tokens) holds at least half of what it is about, a number of the claim if it has any, and at least
+    half of the claim or all its numbers. "Allen had 11 sacks", for a question about Allen's sacks, is
+    not supported by a source where 11 is another player's count."""
     if not about or not claim:
         return True
     numbers = {t for t in claim if t.startswith("#")}
-    covers = [s.tokens & about for s in sentences]
     return any(
-        (not numbers or numbers & s.tokens)
-        and (len(s.tokens & claim) >= len(claim) * SUPPORT_THRESHOLD or (numbers and numbers <= s.tokens))
-        and len(cover) >= len(about) * SUPPORT_THRESHOLD
-        and not _outdone(cover | (s.antecedent & about), covers)
-        and not about_other_years(years, s.years)
-        for s, cover in zip(sentences, covers, strict=True)
+        (not numbers or numbers & s)
+        and (len(s & claim) >= len(claim) * SUPPORT_THRESHOLD or (numbers and numbers <= s))
+        and len(s & about) >= len(about) * SUPPORT_THRESHOLD
+        for s in sentences
     )
-
-
-def _outdone(cover: AbstractSet[str], covers: Sequence[AbstractSet[str]]) -> bool:
-    """Whether another sentence holds all of the question words `cover` holds, and more."""
-    return any(cover < other for other in covers)
 
 
 def attribute(
@@ -182,7 +142,6 @@ def attribute(
         body = plain[item.end() :] if item else plain  # without its list label
         # what the sentence is about; a bare answer ("1901 [2]") is about the whole question
         about = (content_tokens(body) & asked) or asked
-        years = years_in(plain)
         stated = SOURCE_REF.sub(" ", body)  # "According to Source 1": the 1 is no claim
         tokens = content_tokens(stated)
         claim = frozenset(t for t in tokens - asked - _ABOUT_SOURCES if not t.isdigit())  # a number: #n
@@ -194,7 +153,7 @@ def attribute(
         names = [
             n for n in names_in(stated) if n.casefold() not in _ABOUT_SOURCES and not mentions(question, n)
         ]
-        keep = checked.supporting(claim, about, years, names, claimed, threshold)
+        keep = checked.supporting(claim, about, names, claimed, threshold)
         if tokens:
             counted += 1
             supported += bool(keep)
@@ -209,18 +168,19 @@ def attribute(
 
 
 class _Sources:
-    """The sources an answer cites, read once: their texts, words, and each sentence's words and years."""
+    """The sources an answer cites, read once: their texts, their words and each sentence's words."""
 
     def __init__(self, sources: Mapping[int, str]) -> None:
         self.texts = dict(sources)
-        self.sentences = {i: _sentences(text) for i, text in sources.items()}
-        self.tokens = {i: set().union(*(s.tokens for s in per)) for i, per in self.sentences.items()}
+        self.sentences = {
+            i: [content_tokens(text[a:b]) for a, b in sentence_spans(text)] for i, text in sources.items()
+        }
+        self.tokens = {i: frozenset().union(*per) for i, per in self.sentences.items()}
 
     def supporting(
         self,
         claim: AbstractSet[str],
         about: AbstractSet[str],
-        years: AbstractSet[str],
         names: Sequence[str],
         claimed: Sequence[int],
         threshold: float,
@@ -230,7 +190,7 @@ class _Sources:
         scores = {
             i: support(claim, tokens)
             if all(mentions(self.texts[i], name) for name in names)
-            and colocated(claim, about, self.sentences[i], years)
+            and colocated(claim, about, self.sentences[i])
             else 0.0
             for i, tokens in self.tokens.items()
         }
@@ -240,14 +200,6 @@ class _Sources:
             if scores[best] >= threshold:
                 keep = [best]
         return keep
-
-
-def _sentences(text: str) -> list[SourceSentence]:
-    out: list[SourceSentence] = []
-    for a, b in sentence_spans(text):
-        before = out[-1].tokens if out and _PRONOUN.search(text[a:b]) else frozenset()
-        out.append(SourceSentence(content_tokens(text[a:b]), years_in(text, a, b), before))
-    return out
 
 
 def _plain(raw: str) -> str:

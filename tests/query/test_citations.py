@@ -171,35 +171,6 @@ def test_chinese_claim_must_sit_next_to_what_it_is_about() -> None:
     assert attribute("北京住宿每天一百元[1]。", sources, question=question).used_ids == []
 
 
-HANDBOOK = {
-    1: "Employees may work remotely up to three days per week. "
-    "Full-time employees earn 2.5 vacation days per month, which is 30 days per year.",
-}
-
-
-@pytest.mark.parametrize(
-    ("answer", "supported"),
-    [
-        ("30 [1].", True),
-        ("Full-time employees earn 30 vacation days per year [1].", True),
-        # "three days" holds half of the question's words, but another sentence holds those and more
-        ("The answer is: 3 [1]", False),
-    ],
-)
-def test_a_claim_does_not_stand_in_a_sentence_that_another_says_more_about_the_question(
-    answer: str, supported: bool
-) -> None:
-    cited = attribute(answer, HANDBOOK, question="How many vacation days do employees get per year?")
-    assert (cited.used_ids == [1]) is supported
-
-
-def test_chinese_claim_in_a_sentence_less_about_the_question() -> None:
-    sources = {1: "员工每周最多可以远程办公三天。正式员工每年有三十天年假。"}
-    question = "正式员工每年有多少天年假？"
-    assert attribute("三十天[1]。", sources, question=question).used_ids == [1]
-    assert attribute("三天[1]。", sources, question=question).used_ids == []
-
-
 def test_a_number_of_a_claim_must_be_in_the_sentence_that_supports_it() -> None:
     sources = {
         1: "单程超过五小时的行程可以乘坐飞机经济舱。超过三十天未提交的申请将不予受理。"
@@ -216,30 +187,6 @@ def test_a_number_of_a_claim_must_be_in_the_sentence_that_supports_it() -> None:
         "12月10日，超过三十天未提交的申请将不予受理[1]。", {1: "12月10日讯。" + sources[1]}, question=question
     )
     assert dated.used_ids == [1]
-
-
-CITY = {
-    1: "Velmora is the biggest town on the Tarrow coast. Its own population was put at 412,907 in 2014, "
-    "more than any other town of Tarrow. The wider Velmora region counted a population of 1,204,318 in "
-    "2010.",
-}
-
-
-@pytest.mark.parametrize(
-    ("answer", "supported"),
-    [
-        # the number and what it is about stand together; the claim's other words are elsewhere
-        ("The population of Velmora, Tarrow, as of 2010 was approximately 1,204,318 [1].", True),
-        ("The population of Velmora, Tarrow, as of 2014 was approximately 412,907 [1].", True),
-        # 412,907 is the figure of another year than the claim's
-        ("The population of Velmora, Tarrow, as of 2010 was approximately 412,907 [1].", False),
-    ],
-)
-def test_a_number_is_supported_by_the_sentence_that_holds_it_for_the_claimed_year(
-    answer: str, supported: bool
-) -> None:
-    cited = attribute(answer, CITY, question="What was the population of Velmora as of 2010?")
-    assert (cited.used_ids == [1]) is supported
 
 
 NR7 = {1: "The NR-7 runs for 11 hours on one charge.", 2: "The NR-7 carries up to 450 kg."}
