@@ -34,6 +34,10 @@ from vectorstore.index import TwoLevelIndex
 from vectorstore.lexical_tokens import LEXICAL_VERSION
 from vectorstore.locks import writer_lock
 
+EMBEDDING_VERSION = 2
+"""Bumped when which texts get vectors changes (2: every chunk, also Chinese ones for an English-only
+embedder, whose vectors still carry their Latin-script names and numbers for English questions)."""
+
 Progress = Callable[[FileOutcome, int, int], None]
 _PREFETCH = 4
 _READ_BLOCK = 1 << 20
@@ -98,6 +102,7 @@ class IngestPipeline:
                     PARSER_VERSION,
                     CHUNKER_VERSION,
                     LEXICAL_VERSION,
+                    EMBEDDING_VERSION,
                     embedder.model_name,
                 )
             ).encode()
@@ -307,15 +312,7 @@ class IngestPipeline:
         if not batch:
             return
         texts = [t for p in batch for t in p.chunk_texts]
-        readable = [
-            i
-            for i, c in enumerate(c for p in batch for c in p.write.chunks)
-            if self.embedder.coverage(c.text) > 0
-        ]
-        embedded = self.embedder.embed_array([texts[i] for i in readable])
-        chunk_vectors: list[np.ndarray | None] = [None] * len(texts)
-        for i, vector in zip(readable, embedded, strict=True):
-            chunk_vectors[i] = vector
+        chunk_vectors: list[np.ndarray | None] = list(self.embedder.embed_array(texts)) if texts else []
         summary_vectors = self._summary_vectors(batch, chunk_vectors)
         self.index.write(info, [p.write for p in batch], summary_vectors, chunk_vectors)
         for p in batch:
@@ -327,15 +324,9 @@ class IngestPipeline:
     ) -> list[np.ndarray | None]:
         """One vector per document summary. `centroid` (default): the normalised mean of the
         document's chunk vectors, which costs no embedding (embedding summaries as text nearly doubled
-        ingest time for a measured retrieval gain of zero); `text`: the summary text embedded. None when
-        the embedder cannot read the document (Chinese with the bundled English model)."""
+        ingest time for a measured retrieval gain of zero); `text`: the summary text embedded."""
         if self.settings.summary.vector == "text":
-            texts = [p.write.summary.text for p in batch]
-            readable = [self.embedder.coverage(t) > 0 for t in texts]
-            vectors = iter(
-                self.embedder.embed_array([t for t, ok in zip(texts, readable, strict=True) if ok])
-            )
-            return [next(vectors) if ok else None for ok in readable]
+            return list(self.embedder.embed_array([p.write.summary.text for p in batch]))
         out: list[np.ndarray | None] = []
         start = 0
         for p in batch:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from rag.components import Components
-from rag.query.passages import Passage
 from rag.query.evidence import EvidenceStrength
 from rag.query.numbered import numbered_names
+from rag.query.passages import Passage
 from rag.query.request import QueryRequest
 from rag.query.terms import QueryTerms
 from tests.query._support import SAMPLES_COLLECTION
