@@ -144,51 +144,6 @@ def test_a_sentence_that_only_restates_the_question_claims_nothing(
     assert attribute(answer, sources, drop_unsupported=True).used_ids == [1]
 
 
-ROSTER = {
-    1: "Maren Holt retired as the station's career rescue leader with 136. "
-    "Deckhand Tovan Brisk led the crew in rescues with 11.",
-}
-
-
-@pytest.mark.parametrize(
-    ("answer", "supported"),
-    [
-        ("Maren Holt had 136 career rescues [1].", True),
-        ("Maren Holt had 11 career rescues [1].", False),  # 11 is Brisk's count, in another sentence
-        ("136 [1].", True),  # a bare answer sits next to the question's words
-        ("11 [1].", False),
-    ],
-)
-def test_a_claim_must_sit_next_to_what_it_is_about(answer: str, supported: bool) -> None:
-    cited = attribute(answer, ROSTER, question="How many career rescues did Maren Holt have?")
-    assert (cited.used_ids == [1]) is supported
-
-
-def test_chinese_claim_must_sit_next_to_what_it_is_about() -> None:
-    sources = {1: "北京每晚住宿不超过八百元。其他城市的餐费补贴为每天一百元。"}
-    question = "北京的住宿标准是多少？"
-    assert attribute("北京住宿每晚不超过八百元[1]。", sources, question=question).used_ids == [1]
-    assert attribute("北京住宿每天一百元[1]。", sources, question=question).used_ids == []
-
-
-def test_a_number_of_a_claim_must_be_in_the_sentence_that_supports_it() -> None:
-    sources = {
-        1: "单程超过五小时的行程可以乘坐飞机经济舱。超过三十天未提交的申请将不予受理。"
-        "国际出差每天补贴五十美元。"
-    }
-    question = "报销申请多久不提交就不予受理？"
-    kept = attribute("超过三十天未提交的申请将不予受理[1]。", sources, question=question)
-    assert kept.used_ids == [1]
-    # 五十 is in the source, but not in the sentence about unsubmitted claims
-    made_up = attribute("单程超过五十天未提交的申请将不予受理[1]。", sources, question=question)
-    assert made_up.used_ids == []
-    # a dateline's numbers may stand elsewhere in the source when the claim's own number is there
-    dated = attribute(
-        "12月10日，超过三十天未提交的申请将不予受理[1]。", {1: "12月10日讯。" + sources[1]}, question=question
-    )
-    assert dated.used_ids == [1]
-
-
 NR7 = {1: "The NR-7 runs for 11 hours on one charge.", 2: "The NR-7 carries up to 450 kg."}
 
 
