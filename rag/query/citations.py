@@ -1,15 +1,15 @@
 """Citations: parse `[n]` markers, drop those that name no source, and check every claim's support.
 
-A sentence of the answer is *supported* by a source when most of what it adds to the question occurs in
-that source (lexical support, no model needed), every number of it does (compared by value: 六百元 supports
-600元), and every name it states that the question does not (`rag/query/names.py`). Each sentence keeps
-the citations whose source supports it; a sentence the model left uncited gets the source that supports
-it best, if any does; a citation to a source that does not support its sentence is moved to one that
-does, or dropped. Sentences no source supports stay uncited, and `groundedness` reports the share of
-sentences that are supported. A list item's label ("2. ", "- ") is layout, not a claim, and the answer
-keeps its line breaks; words that name the sources ("Based on the provided sources") claim nothing, and
-"[Source 1]", "(Source 1)", "[^1]" or "According to Source 1" cite like [1]. Numbers are read however
-they are written: 六百, 600, "three" and 3, "1.5 million" and 1,500,000, "second" and 2nd.
+A sentence of the answer is *supported* by a source when most of its content words occur in that source
+(lexical support, no model needed), every number of it does (compared by value: 六百元 supports 600元), and
+every name it states does (`rag/query/names.py`). Each sentence keeps the citations whose source supports
+it; a sentence the model left uncited gets the source that supports it best, if any does; a citation to a
+source that does not support its sentence is moved to one that does, or dropped. Sentences no source
+supports stay uncited, and `groundedness` reports the share of sentences that are supported. A list
+item's label ("2. ", "- ") is layout, not a claim, and the answer keeps its line breaks; words that name
+the sources ("Based on the provided sources") claim nothing, and "[Source 1]", "(Source 1)", "[^1]" or
+"According to Source 1" cite like [1]. Numbers are read however they are written: 六百, 600, "three" and 3,
+"1.5 million" and 1,500,000, "second" and 2nd.
 
     cited = attribute("Paris is the capital [1].", {1: "Paris is the capital of France."})
     cited.text, cited.used_ids, cited.groundedness
@@ -55,10 +55,7 @@ _ABOUT_SOURCES = words("source_words")
 # a list item's label ("1. ", "2) ", "3、", "- ", "• "): layout, not part of the claim
 LIST_ITEM = re.compile(r"(?:\d{1,3}[.)](?=\s)|\d{1,3}、|[（(]\d{1,3}[)）]|[-*•·](?=\s))\s*")
 SUPPORT_THRESHOLD = 0.5
-
-
-_SENTENCE_ENDS = ".。!！?？"
-_CLAUSE_ENDS = ",，;；"
+_PUNCTUATION = ".。!！?？,，;；:："  # what a citation marker goes before
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,15 +97,10 @@ def attribute(
     *,
     threshold: float = SUPPORT_THRESHOLD,
     drop_unsupported: bool = False,
-    question: str = "",
 ) -> CitedAnswer:
     """Cite each sentence by the sources that support it; with `drop_unsupported`, sentences that make
-    a claim no source supports are removed from the text (they still count against groundedness).
-
-    Given the `question`, only what a sentence adds to it is checked: a sentence that restates the
-    question ("The director of the film is who [1]") claims nothing and is unsupported."""
+    a claim no source supports are removed from the text (they still count against groundedness)."""
     checked = _Sources(sources)
-    asked = content_tokens(question) if question else frozenset()
     pieces: list[str] = []
     used: dict[int, None] = {}
     supported = 0
@@ -124,15 +116,13 @@ def attribute(
         body = plain[item.end() :] if item else plain  # without its list label
         stated = SOURCE_REF.sub(" ", body)  # "According to Source 1": the 1 is no claim
         tokens = content_tokens(stated)
-        claim = frozenset(t for t in tokens - asked - _ABOUT_SOURCES if not t.isdigit())  # a number: #n
+        claim = frozenset(t for t in tokens - _ABOUT_SOURCES if not t.isdigit())  # a number: #n
         refs = [*MARKER.finditer(raw), *SOURCE_REF.finditer(raw)]
         claimed = [int(n) for m in refs for n in re.findall(r"\d+", m.group(1))]
         model_cited = model_cited or any(n in sources for n in claimed)
         if not plain:
             continue
-        names = [
-            n for n in names_in(stated) if n.casefold() not in _ABOUT_SOURCES and not mentions(question, n)
-        ]
+        names = [n for n in names_in(stated) if n.casefold() not in _ABOUT_SOURCES]
         keep = checked.supporting(claim, names, claimed, threshold)
         if tokens:
             counted += 1
@@ -184,6 +174,6 @@ def _with_markers(sentence: str, ids: list[int]) -> str:
         return sentence
     marks = "".join(f"[{i}]" for i in ids)
     end = len(sentence)
-    while end > 0 and sentence[end - 1] in _SENTENCE_ENDS + _CLAUSE_ENDS + ":：":
+    while end > 0 and sentence[end - 1] in _PUNCTUATION:
         end -= 1
     return f"{sentence[:end]} {marks}{sentence[end:]}" if end else f"{sentence} {marks}"
