@@ -3,16 +3,30 @@
 Precedence: explicit arguments > environment > config file (`RAG_CONFIG`, else `./rag.toml`) > defaults.
 
     RAG_DATA_DIR=/srv/rag RAG_LLM__BACKEND=ollama RAG_LLM__MODEL=llama3 rag ask "..."
+
+Unknown keys are errors, never ignored: a `RAG_*` variable that names no setting (other than those in
+`NOT_SETTINGS`) or a config-file key that names none raises `ConfigError`, naming the key, where it came
+from and the closest valid name (`RAG_LLM__BACKNED` -> "did you mean RAG_LLM__BACKEND?").
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -26,8 +40,18 @@ from rag.errors import ConfigError
 
 LLMBackend = Literal["llamacpp", "ollama", "transformers", "openai"]
 
+NOT_SETTINGS = frozenset({"RAG_CONFIG", "RAG_DEBUG", "RAG_PORT", "RAG_GPU_PORT", "RAG_HF_MODEL"})
+"""`RAG_*` variables that are not settings: the config file's path, the CLI's traceback switch, and the
+variables docker-compose.yml reads on the host (published ports, the GPU service's model)."""
 
-class EmbeddingSettings(BaseModel):
+
+class Section(BaseModel):
+    """A nested table of settings (`[llm]`, `RAG_LLM__...`): unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbeddingSettings(Section):
     model: str = Field(
         "",
         description="sentence-transformers model id or local path; empty = the bundled all-MiniLM-L6-v2 "
@@ -44,7 +68,7 @@ class EmbeddingSettings(BaseModel):
     document_prefix: str = Field("", description="prepended to passages (e5: 'passage: ')")
 
 
-class LLMSettings(BaseModel):
+class LLMSettings(Section):
     backend: LLMBackend = Field("llamacpp", description="llamacpp | ollama | transformers | openai")
     model: str = Field(
         "",
@@ -81,13 +105,13 @@ class LLMSettings(BaseModel):
     timeout_s: float = Field(300, gt=0, description="max seconds for one generation")
 
 
-class ChromaSettings(BaseModel):
+class ChromaSettings(Section):
     url: str = Field("", description="Chroma server URL (http://host:8000); empty = embedded in the data dir")
     tenant: str = Field("default_tenant")
     database: str = Field("default_database")
 
 
-class ChunkingSettings(BaseModel):
+class ChunkingSettings(Section):
     chunk_tokens: int = Field(
         128, ge=16, le=8192, description="target chunk size in embedder tokens (MiniLM embeds at most 256)"
     )
@@ -110,7 +134,7 @@ class ChunkingSettings(BaseModel):
         return self
 
 
-class SummarySettings(BaseModel):
+class SummarySettings(Section):
     strategy: Literal["extractive", "llm"] = Field(
         "extractive", description="extractive (no LLM, fast) or llm (written by the configured LLM)"
     )
@@ -123,13 +147,13 @@ class SummarySettings(BaseModel):
     )
 
 
-class IngestSettings(BaseModel):
+class IngestSettings(Section):
     max_file_mb: float = Field(200, gt=0, description="larger files are skipped with a reason")
     include_hidden: bool = Field(False, description="walk into hidden files and folders")
     write_batch: int = Field(512, ge=1, description="chunks embedded and written per batch")
 
 
-class RetrievalSettings(BaseModel):
+class RetrievalSettings(Section):
     summary_docs: int = Field(6, ge=0, description="documents picked at the summary level (0 = skip it)")
     candidates: int = Field(30, ge=1, description="chunks fetched per search (dense/lexical, in-docs/global)")
     rerank_candidates: int = Field(20, ge=1, description="fused chunks passed to the reranker")
@@ -163,7 +187,7 @@ class RetrievalSettings(BaseModel):
     )
 
 
-class RerankSettings(BaseModel):
+class RerankSettings(Section):
     model: str = Field(
         "",
         description="sentence-transformers CrossEncoder id or path (e.g. BAAI/bge-reranker-v2-m3); "
@@ -192,7 +216,7 @@ class RerankSettings(BaseModel):
     )
 
 
-class AnswerSettings(BaseModel):
+class AnswerSettings(Section):
     context_tokens: int = Field(
         0,
         ge=0,
@@ -228,7 +252,7 @@ class AnswerSettings(BaseModel):
     )
 
 
-class ApiSettings(BaseModel):
+class ApiSettings(Section):
     max_upload_mb: float = Field(50, gt=0, description="largest upload request (all files), in MB")
     max_files: int = Field(20, ge=1, description="files per upload request")
     max_question_chars: int = Field(2000, ge=1, description="longest question the API accepts")
@@ -244,7 +268,7 @@ class ApiSettings(BaseModel):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="RAG_", env_nested_delimiter="__", extra="ignore", validate_default=True
+        env_prefix="RAG_", env_nested_delimiter="__", extra="forbid", validate_default=True
     )
 
     data_dir: Path = Field(
@@ -287,11 +311,121 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        problems = unknown_env_vars(settings_cls, os.environ)
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         config_file = config_path()
         if config_file is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+            toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file)
+            problems += unknown_file_keys(settings_cls, toml.toml_data, config_file.resolve())
+            sources.append(toml)
+        if problems:
+            raise ConfigError(
+                f"unknown setting{'s' if len(problems) > 1 else ''}: {'; '.join(problems)}",
+                hint="fix the name or remove it; every RAG_* variable except "
+                f"{', '.join(sorted(NOT_SETTINGS))} and every key of the config file must name a setting",
+            )
         return tuple(sources)
+
+
+def _sections(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    """The fields of `model` that are nested tables of settings, by name."""
+    nested = {}
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            nested[name] = annotation
+    return nested
+
+
+def _paths(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Every valid key: each field, and each field of each nested table, at any depth."""
+    for name in model.model_fields:
+        yield (*prefix, name)
+    for name, section in _sections(model).items():
+        yield from _paths(section, (*prefix, name))
+
+
+def _is_setting(model: type[BaseModel], path: tuple[str, ...]) -> bool:
+    head, *rest = path
+    if head not in model.model_fields:
+        return False
+    section = _sections(model).get(head)
+    return not rest or (section is not None and _is_setting(section, tuple(rest)))
+
+
+def _closest(key: tuple[str, ...], valid: list[tuple[str, ...]], sep: str) -> tuple[str, ...] | None:
+    """The valid key most like `key`: in the same table by the name alone, in another table by the whole
+    key (written with `sep`), favouring a key of the same name in another table."""
+
+    def score(candidate: tuple[str, ...]) -> float:
+        if candidate[:-1] == key[:-1]:
+            return difflib.SequenceMatcher(None, key[-1], candidate[-1]).ratio()
+        whole = difflib.SequenceMatcher(None, sep.join(key), sep.join(candidate)).ratio()
+        return whole + (0.15 if candidate[-1] == key[-1] else 0.0)
+
+    best = max(valid, key=score, default=None)
+    return best if best is not None and score(best) >= 0.65 else None
+
+
+def unknown_env_vars(settings_cls: type[BaseModel], environ: Mapping[str, str]) -> list[str]:
+    """The `RAG_*` variables that name no setting, each with the closest valid name when there is one.
+    Names are compared case-insensitively, as pydantic-settings reads them."""
+    valid = list(_paths(settings_cls))
+    problems = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith("RAG_") or upper in NOT_SETTINGS:
+            continue
+        key = tuple(upper[4:].lower().split("__"))
+        if _is_setting(settings_cls, key):
+            continue
+        problem = f"{name} (environment variable)"
+        near = _closest(key, valid, "__")
+        if near:
+            problem += f": did you mean RAG_{'__'.join(near).upper()}?"
+        problems.append(problem)
+    return problems
+
+
+def unknown_file_keys(settings_cls: type[BaseModel], data: Mapping[str, object], file: Path) -> list[str]:
+    """The keys of a config file that name no setting (tables at any depth), with the closest valid key."""
+    sections = set(_section_paths(settings_cls))
+    valid = list(_paths(settings_cls))
+    problems = []
+    for key, value in _unknown_keys(settings_cls, data):
+        problem = f"{_toml_key(key, isinstance(value, Mapping))} in config file {file}"
+        near = _closest(key, valid, ".")
+        if near:
+            problem += f": did you mean {_toml_key(near, near in sections, short=near[:-1] == key[:-1])}?"
+        problems.append(problem)
+    return problems
+
+
+def _section_paths(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    for name, section in _sections(model).items():
+        yield (*prefix, name)
+        yield from _section_paths(section, (*prefix, name))
+
+
+def _toml_key(path: tuple[str, ...], table: bool, short: bool = False) -> str:
+    """How a config file spells a key: `[llm]` for a table, `backend under [llm]` for llm.backend
+    (`backend` when `short`), a top-level key by its name."""
+    if table:
+        return f"[{'.'.join(path)}]"
+    if len(path) == 1 or short:
+        return path[-1]
+    return f"{path[-1]} under [{'.'.join(path[:-1])}]"
+
+
+def _unknown_keys(
+    model: type[BaseModel], data: Mapping[str, object], prefix: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], object]]:
+    sections = _sections(model)
+    for key, value in data.items():
+        if key not in model.model_fields:
+            yield (*prefix, key), value
+        elif key in sections and isinstance(value, Mapping):
+            yield from _unknown_keys(sections[key], value, (*prefix, key))
 
 
 def config_path() -> Path | None:
@@ -310,7 +444,11 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: "
+            + ("unknown setting" if err["type"] == "extra_forbidden" else err["msg"])
+            for err in exc.errors()
+        )
         raise ConfigError(
             f"invalid settings: {problems}",
             hint="check the RAG_* environment variables and the config file",

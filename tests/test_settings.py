@@ -173,3 +173,131 @@ def test_settings_build_without_the_environment(tmp_path: Path) -> None:
     """Tests and the API factory build their own settings; nothing is read at import time."""
     settings = Settings(data_dir=tmp_path / "elsewhere", collection="mine")
     assert settings.data_dir == (tmp_path / "elsewhere").resolve() and settings.collection == "mine"
+
+
+@pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [
+        ("RAG_LLM__BACKNED", "RAG_LLM__BACKEND"),  # a misspelled key of a section
+        ("RAG_LMM__MODEL", "RAG_LLM__MODEL"),  # a misspelled section
+        ("RAG_LLM_BACKEND", "RAG_LLM__BACKEND"),  # one underscore instead of two
+        ("RAG_COLECTION", "RAG_COLLECTION"),  # a top-level setting
+        ("RAG_RETRIEVAL__TEMPERATURE", "RAG_LLM__TEMPERATURE"),  # a key of another section
+        ("RAG_API_KEY", "RAG_API_KEYS"),
+        ("RAG_DATA_DIR__PATH", "RAG_DATA_DIR"),  # a plain setting has no keys below it
+        ("rag_llm__modle", "RAG_LLM__MODEL"),  # names are read case-insensitively
+    ],
+)
+def test_unknown_env_var_is_an_error_naming_it_and_the_closest_setting(
+    monkeypatch: pytest.MonkeyPatch, name: str, suggestion: str
+) -> None:
+    monkeypatch.setenv(name, "ollama")
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    message = error.value.message
+    assert f"{name} (environment variable): did you mean {suggestion}?" in message
+    assert message.count("did you mean") == 1
+
+
+def test_unknown_env_var_without_a_close_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_WIDGETS", "3")
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert "RAG_WIDGETS (environment variable)" in error.value.message
+    assert "did you mean" not in error.value.message
+    assert "RAG_CONFIG" in error.value.hint  # the variables that are allowed without being settings
+
+
+def test_a_misspelled_backend_never_falls_back_to_the_bundled_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The finding of issue 20: the typo used to be ignored and the bundled model answered."""
+    monkeypatch.setenv("RAG_LLM__BACKNED", "ollama")
+    monkeypatch.setenv("RAG_LLM__MODEL", "llama3")
+    with pytest.raises(ConfigError):
+        load_settings()
+    with pytest.raises(ConfigError):
+        Settings()  # the check is in the settings class, not only in load_settings
+
+
+def test_variables_that_are_not_settings_are_allowed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    path = tmp_path / "conf.toml"
+    path.write_text('[llm]\nbackend = "ollama"\n', encoding="utf-8")
+    monkeypatch.setenv("RAG_CONFIG", str(path))
+    monkeypatch.setenv("RAG_DEBUG", "1")  # the CLI's traceback switch
+    for name in ("RAG_PORT", "RAG_GPU_PORT", "RAG_HF_MODEL"):  # read by docker-compose.yml on the host
+        monkeypatch.setenv(name, "8000")
+    monkeypatch.setenv("RAG_LLM__MODEL", "llama3")
+    monkeypatch.setenv("rag_llm__temperature", "0.3")
+    monkeypatch.setenv("RAGTIME", "yes")  # not the prefix
+    settings = load_settings()
+    assert (settings.llm.backend, settings.llm.model, settings.llm.temperature) == ("ollama", "llama3", 0.3)
+
+
+def test_every_setting_is_a_valid_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No valid name is taken for a typo: one variable per setting, each at its default, is accepted."""
+    defaults = Settings()
+    for section in ("embedding", "llm", "chroma", "chunking", "summary", "ingest", "retrieval", "rerank"):
+        for field, value in getattr(defaults, section).model_dump(mode="json").items():
+            if value is not None:
+                monkeypatch.setenv(f"RAG_{section.upper()}__{field.upper()}", str(value).lower())
+    monkeypatch.setenv("RAG_API__MAX_FILES", "7")
+    monkeypatch.setenv("RAG_COLLECTION", "kb")
+    settings = load_settings()
+    assert (settings.api.max_files, settings.collection) == (7, "kb")
+    assert settings.retrieval == defaults.retrieval and settings.chunking == defaults.chunking
+
+
+TYPOS = """
+colection = "handbook"
+
+[llm]
+backned = "ollama"
+model = "llama3"
+
+[retreival]
+top_k = 3
+
+[rerank]
+temperature = 0.2
+"""
+
+
+def test_unknown_config_file_keys_are_errors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    path = tmp_path / "typos.toml"
+    path.write_text(TYPOS, encoding="utf-8")
+    monkeypatch.setenv("RAG_CONFIG", str(path))
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    problems = error.value.message.removeprefix("unknown settings: ").split("; ")
+    where = f"in config file {path.resolve()}"
+    assert problems == [
+        f"colection {where}: did you mean collection?",
+        f"backned under [llm] {where}: did you mean backend?",
+        f"[retreival] {where}: did you mean [retrieval]?",
+        f"temperature under [rerank] {where}: did you mean temperature under [llm]?",
+    ]
+
+
+def test_unknown_key_in_rag_toml_of_the_working_directory(tmp_path: Path) -> None:
+    (tmp_path / "rag.toml").write_text('[llm]\nbackned = "ollama"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert f"backned under [llm] in config file {(tmp_path / 'rag.toml').resolve()}" in error.value.message
+
+
+def test_env_and_file_typos_are_reported_together(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "rag.toml").write_text("[chunking]\nchunk_tokns = 100\n", encoding="utf-8")
+    monkeypatch.setenv("RAG_LLM__BACKNED", "ollama")
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert "RAG_LLM__BACKNED" in error.value.message and "chunk_tokns" in error.value.message
+
+
+def test_unknown_keys_in_json_values_and_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_LLM", '{"backend": "ollama", "modle": "llama3"}')
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert "llm.modle: unknown setting" in error.value.message
+    monkeypatch.delenv("RAG_LLM")
+    with pytest.raises(ConfigError) as error:
+        load_settings(colection="kb")
+    assert "colection: unknown setting" in error.value.message
