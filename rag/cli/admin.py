@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from rag.cli.output import out_console, print_json
 from rag.components import Components
 from rag.settings import load_settings
+
+if TYPE_CHECKING:
+    from rag.availability import Availability
 
 collections_app = typer.Typer(help="List or delete collections.", no_args_is_help=True)
 
@@ -90,11 +94,19 @@ def documents(
 
 
 def models(json_output: JsonFlag = False) -> None:
-    """The configured LLM and embedder, and whether each is ready."""
+    """The configured LLM, embedder and reranker: whether each is ready, and whether it is available
+    offline (bundled, a local file, the Hugging Face cache) or needs a download. Nothing is loaded or
+    downloaded."""
+    from rag.availability import embedder_availability, llm_availability, reranker_availability
     from rag.llm.factory import describe_settings
 
     settings = load_settings()
     status = describe_settings(settings.llm)
+    llm_where = llm_availability(settings.llm)
+    embedder_where = embedder_availability(settings.embedding)
+    reranker_where = reranker_availability(settings.rerank)
+    embedder = settings.embedding.model or "all-MiniLM-L6-v2 (bundled)"
+    reranker = settings.rerank.model or "built-in"
     data = {
         "llm": {
             "backend": status.backend,
@@ -102,16 +114,29 @@ def models(json_output: JsonFlag = False) -> None:
             "ready": status.ready,
             "detail": status.detail,
             "context_window": status.context_window,
+            "available": llm_where.as_dict(),
         },
-        "embedding": {"model": settings.embedding.model or "all-MiniLM-L6-v2 (bundled)"},
+        "embedding": {"model": embedder, "available": embedder_where.as_dict()},
+        "reranker": {"model": reranker, "available": reranker_where.as_dict()},
     }
     if json_output:
         print_json(data)
         return
-    mark = "[green]ready[/]" if status.ready else f"[red]not ready[/]: {status.detail}"
-    out_console.print(f"LLM       {status.backend}  {status.model}  {mark}", highlight=False)
-    if status.context_window:
-        out_console.print(f"          context window {status.context_window} tokens", highlight=False)
+    mark = "[green]ready[/]" if status.ready else f"[red]not ready[/]: {escape(status.detail)}"
     out_console.print(
-        f"embedder  {settings.embedding.model or 'all-MiniLM-L6-v2 (bundled)'}", highlight=False
+        f"LLM       {status.backend}  {escape(status.model)}  {mark}", highlight=False, soft_wrap=True
     )
+    _print_where(llm_where)
+    if status.context_window:
+        out_console.print(
+            f"          context window {status.context_window} tokens", highlight=False, soft_wrap=True
+        )
+    out_console.print(f"embedder  {escape(embedder)}", highlight=False, soft_wrap=True)
+    _print_where(embedder_where)
+    out_console.print(f"reranker  {escape(reranker)}", highlight=False, soft_wrap=True)
+    _print_where(reranker_where)
+
+
+def _print_where(where: Availability) -> None:
+    color = {True: "green", False: "red", None: "default"}[where.offline]
+    out_console.print(f"          [{color}]{escape(where.describe())}[/]", highlight=False, soft_wrap=True)

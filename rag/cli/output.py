@@ -7,15 +7,17 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 err_console = Console(stderr=True)
 out_console = Console()
 
 
 def print_error(message: str, hint: str = "") -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """The message and hint are plain text: brackets in them (`[llm]`, `[1]`) are printed, not markup."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     if hint:
-        err_console.print(f"  [yellow]hint:[/] {hint}", highlight=False, soft_wrap=True)
+        err_console.print(f"  [yellow]hint:[/] {escape(hint)}", highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
