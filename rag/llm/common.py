@@ -16,7 +16,7 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 from rag.errors import ContextOverflow, GenerationTimeout, InvalidInputError
-from rag.llm.base import CancelToken, ChatMessage, Generation, GenerationOptions, ModelStatus
+from rag.llm.base import LLM, CancelToken, ChatMessage, Generation, GenerationOptions, ModelStatus
 from rag.settings import LLMSettings
 
 END_OF_TURN_MARKERS = ("<|eot_id|>", "<|end_of_text|>", "<|im_end|>")
@@ -287,6 +287,65 @@ class BaseLLM(ABC):
             yield True
         finally:
             self._lock.release()
+
+
+def count_text_tokens(llm: LLM, text: str) -> int:
+    """The tokens of `text` alone by the LLM's tokenizer: a user message holding it counted less an empty
+    one, so the chat template's own tokens cancel out."""
+    if not text:
+        return 0
+    empty = llm.count_tokens([ChatMessage("user", "")])
+    return max(0, llm.count_tokens([ChatMessage("user", text)]) - empty)
+
+
+class CountedStream:
+    """The text deltas of one generation; afterwards `completion_tokens`, the tokens generated.
+
+        generation = CountedStream(llm, messages, options, cancel)
+        for delta in generation: ...
+        generation.completion_tokens
+
+    The count is the backend's own (llama.cpp, Ollama, an OpenAI-compatible server, transformers: the
+    generated tokens, the end-of-turn token included). An LLM that only offers `stream` (a wrapper) or a
+    server that reports no usage gets the text's tokens counted with the LLM's tokenizer."""
+
+    def __init__(
+        self,
+        llm: LLM,
+        messages: Sequence[ChatMessage],
+        options: GenerationOptions | None = None,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        self._llm = llm
+        self._messages = messages
+        self._options = options
+        self._cancel = cancel
+        self._parts: list[str] = []
+        self._reported: int | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        llm = self._llm
+        if isinstance(llm, BaseLLM) and type(llm).stream is BaseLLM.stream:
+            for chunk in llm.stream_chunks(self._messages, self._options, self._cancel):
+                if chunk.text:
+                    self._parts.append(chunk.text)
+                    yield chunk.text
+                if chunk.finish_reason is not None:
+                    self._reported = chunk.completion_tokens
+            return
+        for delta in llm.stream(self._messages, self._options, self._cancel):
+            self._parts.append(delta)
+            yield delta
+
+    @property
+    def text(self) -> str:
+        return "".join(self._parts)
+
+    @property
+    def completion_tokens(self) -> int:
+        if self._reported is not None:
+            return self._reported
+        return count_text_tokens(self._llm, self.text)
 
 
 def describe_error(exc: BaseException) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from rag.bundled import BUNDLED_EVIDENCE_TOKENS
 from rag.errors import InvalidInputError, StageError
 from rag.llm.base import LLM, CancelToken, GenerationOptions
+from rag.llm.common import CountedStream
 from rag.query.answer import REFUSAL, Answerer, language
 from rag.query.compress import ContextCompressor
 from rag.query.corroborate import Corroboration
@@ -179,15 +180,15 @@ class QueryPipeline:
             )
             messages, used = answerer.messages(request.question, passages, options.max_new_tokens)
             prompt_tokens = llm.count_tokens(messages)
-            parts: list[str] = []
+            generation = CountedStream(llm, messages, options, cancel)
             first = True
-            for delta in llm.stream(messages, options, cancel):
+            for delta in generation:
                 if first:
                     timings["first_token"] = time.perf_counter() - started
                     first = False
-                parts.append(delta)
                 yield Delta(delta)
-        text = "".join(parts)
+            completion_tokens = generation.completion_tokens
+        text = generation.text
         final = answerer.finish(
             request.question,
             text,
@@ -200,7 +201,7 @@ class QueryPipeline:
         response.answer = final.text
         response.refused = final.refused
         response.quoted = final.quoted
-        response.usage = {"prompt_tokens": prompt_tokens}
+        response.usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
         if final.cited is not None:
             by_id = {e.id: e for e in response.context}
             response.citations = [Citation(**by_id[i].model_dump()) for i in final.cited.used_ids]

@@ -43,7 +43,12 @@ def test_sdk_chat_completion(sdk: openai.OpenAI) -> None:
     citations = (completion.model_extra or {})["citations"]
     assert citations and citations[0]["source"].endswith(QUESTION_SOURCE)
     assert f"[{citations[0]['id']}]" in text
-    assert completion.usage is not None and completion.usage.prompt_tokens > 0
+    usage = completion.usage
+    assert usage is not None and usage.prompt_tokens > 0
+    # the tokens the model generated (issue 20: reported as 0): at least the answer's own words, at most
+    # the answer budget
+    assert len(text.split()) // 2 < usage.completion_tokens <= Settings().answer.max_new_tokens
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
 
 
 def test_sdk_streaming(sdk: openai.OpenAI) -> None:
@@ -61,7 +66,10 @@ def test_sdk_streaming(sdk: openai.OpenAI) -> None:
     citations = (finals[0].model_extra or {})["citations"]
     assert text.strip() and citations
     assert f"[{citations[0]['id']}]" in text
-    assert chunks[-1].usage is not None and chunks[-1].usage.prompt_tokens > 0
+    usage = chunks[-1].usage
+    assert usage is not None and usage.prompt_tokens > 0
+    assert len(text.split()) // 2 < usage.completion_tokens <= Settings().answer.max_new_tokens
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
 
 
 def test_sdk_models_and_errors(sdk: openai.OpenAI, server: ServerThread) -> None:
