@@ -19,7 +19,7 @@ from ingest.chunking import sentence_spans
 from rag.language import alternation
 from rag.llm.base import LLM, ChatMessage
 from rag.query.citations import CitedAnswer, attribute
-from rag.query.compress import Passage
+from rag.query.passages import Passage
 from vectorstore.lexical_tokens import has_cjk
 
 # One short English instruction for every question: small models follow English best, and a Chinese

@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.query.compress import Passage
 from rag.query.numbered import numbered_names, other_numbers
+from rag.query.passages import Passage
 from rag.query.terms import QueryTerms, sentence_windows
 from rag.query.years import about_other_years, years_in
 

@@ -11,7 +11,7 @@ import pytest
 from rag.components import Components
 from rag.llm.base import LLM
 from rag.query.answer import REFUSAL, UNSUPPORTED, Answerer, is_refusal, language, source_block
-from rag.query.compress import Passage
+from rag.query.passages import Passage
 from rag.settings import load_settings
 
 
