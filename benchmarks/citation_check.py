@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not hits:
                 continue
             for kind, answer in _answers(q, sources, hits, pool, rng).items():
-                cited = attribute(answer, sources, drop_unsupported=True)
+                cited = attribute(answer, sources, question=q.question, drop_unsupported=True)
                 rows.append(
                     {
                         "set": qset.name,

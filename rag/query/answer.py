@@ -155,11 +155,11 @@ class Answerer:
         if is_refusal(text[spans[0][0] : spans[0][1]]):
             # "I don't know" - unless the model goes on to give a supported answer after all
             rest = text[spans[1][0] :] if len(spans) > 1 else ""
-            cited = attribute(rest, sources, drop_unsupported=True)
+            cited = attribute(rest, sources, drop_unsupported=True, question=question)
             if not cited.used_ids:
                 return FinalAnswer(REFUSAL[lang], True, None)
             text = rest
-        cited = attribute(text, sources, drop_unsupported=drop_unsupported)
+        cited = attribute(text, sources, drop_unsupported=drop_unsupported, question=question)
         if withhold_unsupported and not cited.used_ids:
             best = passages[0].core if passages else ""
             if quote_unsupported and best:

@@ -1,15 +1,16 @@
 """Citations: parse `[n]` markers, drop those that name no source, and check every claim's support.
 
-A sentence of the answer is *supported* by a source when most of its content words occur in that source
-(lexical support, no model needed), every number of it does (compared by value: 六百元 supports 600元), and
-every name it states does (`rag/query/names.py`). Each sentence keeps the citations whose source supports
-it; a sentence the model left uncited gets the source that supports it best, if any does; a citation to a
-source that does not support its sentence is moved to one that does, or dropped. Sentences no source
-supports stay uncited, and `groundedness` reports the share of sentences that are supported. A list
-item's label ("2. ", "- ") is layout, not a claim, and the answer keeps its line breaks; words that name
-the sources ("Based on the provided sources") claim nothing, and "[Source 1]", "(Source 1)", "[^1]" or
-"According to Source 1" cite like [1]. Numbers are read however they are written: 六百, 600, "three" and 3,
-"1.5 million" and 1,500,000, "second" and 2nd.
+A sentence of the answer is *supported* by a source when most of its content words occur in that
+source (lexical support, no model needed), and most of what it adds to the question sits in one
+sentence of the source with what it is about. Numbers are compared by value (六百元 supports 600元) and
+must stand in that sentence, which must not be about other years than the claim names. Each sentence
+keeps the citations whose source supports it; a sentence the model left uncited gets the source that
+supports it best, if any does; a citation to a source that does not support its sentence is moved to
+one that does, or dropped. Sentences no source supports stay uncited, and `groundedness` reports the
+share of sentences that are supported. A list item's label ("2. ", "- ") is layout, not a claim, and
+the answer keeps its line breaks; words that name the sources ("Based on the provided sources") claim
+nothing, and "[Source 1]", "(Source 1)", "[^1]" or "According to Source 1" cite like [1]. Numbers are
+read however they are written: 六百, 600, "three" and 3, "1.5 million" and 1,500,000, "second" and 2nd.
 
     cited = attribute("Paris is the capital [1].", {1: "Paris is the capital of France."})
     cited.text, cited.used_ids, cited.groundedness
@@ -55,7 +56,10 @@ _ABOUT_SOURCES = words("source_words")
 # a list item's label ("1. ", "2) ", "3、", "- ", "• "): layout, not part of the claim
 LIST_ITEM = re.compile(r"(?:\d{1,3}[.)](?=\s)|\d{1,3}、|[（(]\d{1,3}[)）]|[-*•·](?=\s))\s*")
 SUPPORT_THRESHOLD = 0.5
-_PUNCTUATION = ".。!！?？,，;；:："  # what a citation marker goes before
+
+
+_SENTENCE_ENDS = ".。!！?？"
+_CLAUSE_ENDS = ",，;；"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,16 +95,38 @@ def support(sentence_tokens: AbstractSet[str], source_tokens: AbstractSet[str]) 
     return len(sentence_tokens & source_tokens) / len(sentence_tokens)
 
 
+def colocated(claim: AbstractSet[str], about: AbstractSet[str], sentences: Sequence[frozenset[str]]) -> bool:
+    """Whether what a sentence adds (`claim`) sits in the source next to what it is about (`about`: the
+    question's words the sentence repeats, or all of them): one source sentence (given by its content
+    tokens) holds at least half of what it is about, a number of the claim if it has any, and at least
+    half of the claim or all its numbers. "Allen had 11 sacks", for a question about Allen's sacks, is
+    not supported by a source where 11 is another player's count."""
+    if not about or not claim:
+        return True
+    numbers = {t for t in claim if t.startswith("#")}
+    return any(
+        (not numbers or numbers & s)
+        and (len(s & claim) >= len(claim) * SUPPORT_THRESHOLD or (numbers and numbers <= s))
+        and len(s & about) >= len(about) * SUPPORT_THRESHOLD
+        for s in sentences
+    )
+
+
 def attribute(
     answer: str,
     sources: Mapping[int, str],
     *,
     threshold: float = SUPPORT_THRESHOLD,
     drop_unsupported: bool = False,
+    question: str = "",
 ) -> CitedAnswer:
     """Cite each sentence by the sources that support it; with `drop_unsupported`, sentences that make
-    a claim no source supports are removed from the text (they still count against groundedness)."""
+    a claim no source supports are removed from the text (they still count against groundedness).
+
+    Given the `question`, only what a sentence adds to it is checked: a sentence that restates the
+    question ("The director of the film is who [1]") claims nothing and is unsupported."""
     checked = _Sources(sources)
+    asked = content_tokens(question) if question else frozenset()
     pieces: list[str] = []
     used: dict[int, None] = {}
     supported = 0
@@ -114,16 +140,20 @@ def attribute(
         plain = _plain(raw)
         item = LIST_ITEM.match(plain)
         body = plain[item.end() :] if item else plain  # without its list label
+        # what the sentence is about; a bare answer ("1901 [2]") is about the whole question
+        about = (content_tokens(body) & asked) or asked
         stated = SOURCE_REF.sub(" ", body)  # "According to Source 1": the 1 is no claim
         tokens = content_tokens(stated)
-        claim = frozenset(t for t in tokens - _ABOUT_SOURCES if not t.isdigit())  # a number: #n
+        claim = frozenset(t for t in tokens - asked - _ABOUT_SOURCES if not t.isdigit())  # a number: #n
         refs = [*MARKER.finditer(raw), *SOURCE_REF.finditer(raw)]
         claimed = [int(n) for m in refs for n in re.findall(r"\d+", m.group(1))]
         model_cited = model_cited or any(n in sources for n in claimed)
         if not plain:
             continue
-        names = [n for n in names_in(stated) if n.casefold() not in _ABOUT_SOURCES]
-        keep = checked.supporting(claim, names, claimed, threshold)
+        names = [
+            n for n in names_in(stated) if n.casefold() not in _ABOUT_SOURCES and not mentions(question, n)
+        ]
+        keep = checked.supporting(claim, about, names, claimed, threshold)
         if tokens:
             counted += 1
             supported += bool(keep)
@@ -138,15 +168,19 @@ def attribute(
 
 
 class _Sources:
-    """The sources an answer cites, read once: their texts and their words."""
+    """The sources an answer cites, read once: their texts, their words and each sentence's words."""
 
     def __init__(self, sources: Mapping[int, str]) -> None:
         self.texts = dict(sources)
-        self.tokens = {i: content_tokens(text) for i, text in sources.items()}
+        self.sentences = {
+            i: [content_tokens(text[a:b]) for a, b in sentence_spans(text)] for i, text in sources.items()
+        }
+        self.tokens = {i: frozenset().union(*per) for i, per in self.sentences.items()}
 
     def supporting(
         self,
         claim: AbstractSet[str],
+        about: AbstractSet[str],
         names: Sequence[str],
         claimed: Sequence[int],
         threshold: float,
@@ -154,7 +188,10 @@ class _Sources:
         """The cited sources (`claimed`) that support the claim and hold all its `names`; if none
         does, the one that does best, if any does."""
         scores = {
-            i: support(claim, tokens) if all(mentions(self.texts[i], name) for name in names) else 0.0
+            i: support(claim, tokens)
+            if all(mentions(self.texts[i], name) for name in names)
+            and colocated(claim, about, self.sentences[i])
+            else 0.0
             for i, tokens in self.tokens.items()
         }
         keep = [n for n in dict.fromkeys(claimed) if n in scores and scores[n] >= threshold]
@@ -174,6 +211,6 @@ def _with_markers(sentence: str, ids: list[int]) -> str:
         return sentence
     marks = "".join(f"[{i}]" for i in ids)
     end = len(sentence)
-    while end > 0 and sentence[end - 1] in _PUNCTUATION:
+    while end > 0 and sentence[end - 1] in _SENTENCE_ENDS + _CLAUSE_ENDS + ":：":
         end -= 1
     return f"{sentence[:end]} {marks}{sentence[end:]}" if end else f"{sentence} {marks}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -25,11 +24,7 @@ def test_right_answers_are_kept_and_made_up_ones_withheld(tmp_path: Path) -> Non
     assert {str(r["id"])[:2] for r in copied} == {"en", "zh"}
     assert all(r["kept"] and r["cites_hit"] for r in copied)
     assert len(by_kind["wrong in sentence"]) == len(copied)
-    assert not any(r["kept"] for r in by_kind["wrong in sentence"])
-    # a made-up bare answer is not kept on the passage it names; another passage that states it may cite it
-    for r in by_kind["wrong bare"]:
-        named = re.search(r"\[(\d+)\]", str(r["answer"]))
-        assert named and not (r["kept"] and f"[{named.group(1)}]" in str(r["text"])), r
+    assert not any(r["kept"] for r in by_kind["wrong bare"] + by_kind["wrong in sentence"])
 
 
 def test_split_takes_one_fixed_half(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

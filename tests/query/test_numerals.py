@@ -52,9 +52,10 @@ def test_a_number_is_the_same_claim_however_it_is_written(one: str, other: str) 
 
 def test_an_answer_in_digits_is_supported_by_a_source_in_chinese_numerals() -> None:
     source = {1: "国内出差住宿费每晚不超过六百元人民币，北京、上海、深圳三个城市每晚不超过八百元。"}
-    assert attribute("国内出差住宿费每晚不超过600元[1]。", source).used_ids == [1]
-    assert attribute("国内出差住宿费每晚不超过700元[1]。", source).used_ids == []
-    assert attribute("国内出差住宿费每晚不超过3.71万元[1]。", source).used_ids == []
+    question = "国内出差住宿费每晚不超过多少钱？"
+    assert attribute("国内出差住宿费每晚不超过600元[1]。", source, question=question).used_ids == [1]
+    assert attribute("国内出差住宿费每晚不超过700元[1]。", source, question=question).used_ids == []
+    assert attribute("国内出差住宿费每晚不超过3.71万元[1]。", source, question=question).used_ids == []
 
 
 @pytest.mark.parametrize(
@@ -108,20 +109,27 @@ def test_which_words_are_numbers(text: str, numbers: list[str]) -> None:
     assert [m.group() for m in NUMBER.finditer(text)] == numbers
 
 
+REMOTE = "How many days per week can I work remotely?"
+POPULATION = "What was the population of the city in 2010?"
+
+
 @pytest.mark.parametrize(
-    ("source", "answer", "wrong"),
+    ("question", "source", "answer", "wrong"),
     [
         (
+            REMOTE,
             "Employees may work remotely up to three days per week.",
             "You may work remotely up to 3 days per week [1].",
             "You may work remotely up to 4 days per week [1].",
         ),
         (
+            REMOTE,
             "Employees may work remotely up to 3 days per week.",
             "You may work remotely up to three days per week [1].",
             "You may work remotely up to four days per week [1].",
         ),
         (
+            POPULATION,
             "The city had a population of 1,500,000 in 2010.",
             "The population was 1.5 million in 2010 [1].",
             "The population was 1.6 million in 2010 [1].",
@@ -129,7 +137,7 @@ def test_which_words_are_numbers(text: str, numbers: list[str]) -> None:
     ],
 )
 def test_an_answer_that_writes_a_number_otherwise_than_its_source_is_supported(
-    source: str, answer: str, wrong: str
+    question: str, source: str, answer: str, wrong: str
 ) -> None:
-    assert attribute(answer, {1: source}).used_ids == [1]
-    assert attribute(wrong, {1: source}).used_ids == []
+    assert attribute(answer, {1: source}, question=question).used_ids == [1]
+    assert attribute(wrong, {1: source}, question=question).used_ids == []

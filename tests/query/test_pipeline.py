@@ -141,6 +141,7 @@ def test_stream_yields_deltas_then_one_final_with_the_checked_answer(e2e: Compon
         raw,
         {e.id: e.text for e in response.context},
         drop_unsupported=settings.drop_unsupported_sentences,
+        question=QUESTION,
     )
     assert not response.refused, response.answer
     if checked.used_ids:
