@@ -13,7 +13,7 @@ from pathlib import Path
 from rag.errors import ModelNotFound
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-BUNDLED_EVIDENCE_TOKENS = 600
+BUNDLED_EVIDENCE_TOKENS = 1000
 """The evidence budget (embedder tokens) for the bundled 135M model, chosen by measurement (docs/eval.md);
 larger models get half their context window."""
 
