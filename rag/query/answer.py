@@ -19,7 +19,7 @@ from ingest.chunking import sentence_spans
 from rag.language import alternation
 from rag.llm.base import LLM, ChatMessage
 from rag.query.citations import CitedAnswer, attribute
-from rag.query.passages import Passage
+from rag.query.passages import Passage, sentence_window
 from vectorstore.lexical_tokens import has_cjk
 
 # One short English instruction for every question: small models follow English best, and a Chinese
@@ -161,9 +161,22 @@ class Answerer:
             text = rest
         cited = attribute(text, sources, drop_unsupported=drop_unsupported, question=question)
         if withhold_unsupported and not cited.used_ids:
-            best = passages[0].core if passages else ""
+            best = _quote_span(passages[0]) if passages else ""
             if quote_unsupported and best:
                 quote = QUOTE[lang].format(text=" ".join(best.split()))  # headings' line breaks too
                 return FinalAnswer(quote, False, attribute(quote, sources), quoted=True)
             return FinalAnswer(UNSUPPORTED[lang], True, cited)
         return FinalAnswer(cited.text, False, cited)
+
+
+QUOTE_CHARS = 500
+"""A quote of the evidence is the best sentence of the best passage with the sentences around it, up to
+this many characters: an answer often sits in the sentence after the one that matches the question."""
+
+
+def _quote_span(passage: Passage) -> str:
+    start = passage.text.find(passage.core) if passage.core else -1
+    if start < 0:
+        return passage.core
+    a, b = sentence_window(passage.text, (start, start + len(passage.core)), QUOTE_CHARS)
+    return passage.text[a:b]

@@ -214,6 +214,27 @@ def test_an_unsupported_answer_is_replaced_by_a_quote_of_the_best_evidence_on_on
     assert final.cited is not None and final.cited.used_ids == [1]
 
 
+def test_a_quote_keeps_the_sentences_around_the_best_one_and_stays_short() -> None:
+    best = "The ferry to Halden leaves from pier 4."
+    text = (
+        "Ticket offices open at seven. "
+        + best
+        + " It departs every 40 minutes on weekdays. Bicycles ride free. "
+        + "The harbour cafe sells coffee and cakes. " * 20
+    )
+    harbour = passage(text)
+    harbour.core = best
+    final = Answerer(None).finish(  # type: ignore[arg-type]
+        "How often does the ferry to Halden leave?",
+        "It leaves from Oslo on Sundays.",
+        [harbour],
+        quote_unsupported=True,
+    )
+    assert final.quoted and not final.refused
+    assert best in final.text and "every 40 minutes" in final.text
+    assert len(final.text) < len(text) * 0.6
+
+
 @pytest.mark.parametrize(
     ("question", "text"),
     [
