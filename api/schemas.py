@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rag.llm.base import ChatMessage, Role
 from rag.query.request import Filters, Stage, epoch_seconds
 from rag.types import Citation, QueryResponse
+from vectorstore.naming import NAME_RULE
 
 
 class HistoryMessage(BaseModel):
@@ -110,12 +111,13 @@ class MessageResult(QueryResponse):
 
 
 class CollectionCreate(BaseModel):
-    name: str = Field(description="3-63 characters: letters, digits, dot, dash, underscore")
+    name: str = Field(description=f"{NAME_RULE}; surrounding spaces are dropped")
 
 
 class CollectionOut(BaseModel):
     name: str
-    documents: int
+    documents: int = Field(description="documents that are indexed (searchable)")
+    failed: int = Field(0, description="files that failed to ingest and have no indexed version")
     chunks: int
     embedder: str
     created: float
@@ -124,7 +126,7 @@ class CollectionOut(BaseModel):
 class DocumentOut(BaseModel):
     doc_id: str
     name: str = Field(description="file name (uploads) or path relative to the ingested folder")
-    source: str
+    source: str = Field(description="as citations show it: the same as `name`, never a server path")
     title: str
     file_type: str
     status: Literal["ready", "failed"]
@@ -136,7 +138,8 @@ class DocumentOut(BaseModel):
 
 class DocumentList(BaseModel):
     collection: str
-    documents: int
+    documents: int = Field(description="items whose status is ready")
+    failed: int = Field(0, description="items whose status is failed")
     chunks: int
     items: list[DocumentOut]
 

@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
+from anyio import to_thread
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -25,6 +26,7 @@ from rag.llm.base import CancelToken, ChatMessage
 from rag.query.pipeline import Delta, Final
 from rag.query.request import QueryRequest
 from rag.types import QueryResponse
+from vectorstore.catalog import DocumentRow
 
 log = logging.getLogger("rag.api")
 
@@ -82,7 +84,7 @@ class QueryService:
             async for event in inner:
                 if isinstance(event, Final):
                     self.state.metrics.observe_query(event.response, request.retrieval_only)
-                    event = Final(self.public(event.response))
+                    event = Final(await to_thread.run_sync(self.public, event.response))
                 yield event
         finally:
             cancel.cancel()
@@ -93,16 +95,31 @@ class QueryService:
         return await collect(await first_event(events), events)
 
     def public(self, response: QueryResponse) -> QueryResponse:
-        """Uploaded files are cited by their file name, not by their path on the server."""
-        uploads = self.settings.data_dir / "uploads"
-        for item in [*response.context, *response.citations]:
-            item.source = public_source(item.source, uploads)
+        """Sources as users know them: the path relative to the folder given to `rag ingest`, or the file
+        name of an upload; never a path on the server. The catalog keeps the absolute path (the key of
+        incremental ingest); `doc_id` still names the document (its file: GET .../documents/{doc_id}/file)."""
+        items = [*response.context, *response.citations]
+        if not items:
+            return response
+        try:
+            info = self.state.components.index.collection(response.collection)
+        except RagError:
+            info = None
+        shown: dict[str, str] = {}
+        for item in items:
+            if item.doc_id not in shown:
+                row = self.state.components.catalog.document(info.name, item.doc_id) if info else None
+                shown[item.doc_id] = public_source(item.source, row)
+            item.source = shown[item.doc_id]
         return response
 
 
-def public_source(source: str, uploads: Path) -> str:
-    path = Path(source)
-    return path.name if uploads in path.parents else source
+def public_source(source: str, row: DocumentRow | None) -> str:
+    """`row.relpath` for the document stored at `source`; the bare file name when the catalog no longer
+    knows it (deleted meanwhile)."""
+    if row is not None and row.source == source and row.relpath:
+        return row.relpath
+    return Path(source).name or source
 
 
 async def first_event(events: Events) -> Event:

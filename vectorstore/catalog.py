@@ -543,6 +543,11 @@ class Catalog:
         chunks = con.execute("SELECT count(*) FROM chunks WHERE collection=?", (collection,)).fetchone()[0]
         return {"documents": int(docs), "chunks": int(chunks)}
 
+    def failed_count(self, collection: str) -> int:
+        """Files whose ingest failed and that have no live version (a failed update keeps the old one)."""
+        sql = "SELECT count(*) FROM documents WHERE collection=? AND version IS NULL"
+        return int(self._con().execute(sql, (collection,)).fetchone()[0])
+
 
 def _document_row(r: sqlite3.Row) -> DocumentRow:
     data = dict(r)

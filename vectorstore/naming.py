@@ -13,23 +13,33 @@ import unicodedata
 from rag.errors import InvalidInputError
 
 MAX_NAME = 64
+# The one rule, as users read it; the chat page checks the same rule (api/static/app.js, validName) and
+# /v1/info publishes MAX_NAME to it.
+NAME_RULE = (
+    f"1-{MAX_NAME} characters in any language (spaces allowed); "
+    "no '/', '\\' or control characters, and not only dots"
+)
 
 
 def validate_collection_name(name: str) -> str:
+    """The name as stored: surrounding whitespace stripped, NFC-normalised. Raises on a name that breaks
+    NAME_RULE (counted in code points after stripping and normalising)."""
     name = unicodedata.normalize("NFC", name.strip())
     if not name or len(name) > MAX_NAME:
         raise InvalidInputError(
             f"collection name must be 1-{MAX_NAME} characters, got {len(name)}",
-            hint="pick a short name such as 'handbook'",
+            hint=f"a collection name has {NAME_RULE}",
             http_status=422,
         )
     if any(unicodedata.category(ch).startswith("C") for ch in name) or "/" in name or "\\" in name:
-        raise InvalidInputError(
-            f"collection name {name!r} contains a control character or a slash",
-            hint="use letters, digits, '-', '_' or '.'",
-            http_status=422,
-        )
-    return name
+        problem = "contains a control character or a slash"
+    elif not name.strip("."):
+        problem = "is only dots"
+    else:
+        return name
+    raise InvalidInputError(
+        f"collection name {name!r} {problem}", hint=f"a collection name has {NAME_RULE}", http_status=422
+    )
 
 
 def collection_key(name: str, instance: str = "") -> str:

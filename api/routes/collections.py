@@ -19,10 +19,12 @@ router = APIRouter(prefix="/v1/collections", tags=["collections"], dependencies=
 
 
 def describe(state: AppState, info: CollectionInfo) -> CollectionOut:
-    counts = state.components.catalog.counts(info.name)
+    catalog = state.components.catalog
+    counts = catalog.counts(info.name)
     return CollectionOut(
         name=info.name,
         documents=counts["documents"],
+        failed=catalog.failed_count(info.name),
         chunks=counts["chunks"],
         embedder=info.embedder,
         created=info.created,

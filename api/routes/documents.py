@@ -9,13 +9,14 @@ from typing import Annotated, Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message
 
 from api.auth import require_api_key
 from api.errors import LimitExceeded
+from api.files import file_response, original_file
 from api.schemas import DocumentList, DocumentOut, Job
 from api.service import public_source
 from api.state import AppState, StateDep
@@ -53,14 +54,14 @@ UPLOAD_BODY: dict[str, Any] = {
 }
 
 
-def _document(row: DocumentRow, uploads: Path) -> DocumentOut:
+def _document(row: DocumentRow) -> DocumentOut:
     return DocumentOut(
         doc_id=row.doc_id,
         name=row.relpath,
-        source=public_source(row.source, uploads),
+        source=public_source(row.source, row),
         title=row.title,
         file_type=row.file_type,
-        status="failed" if row.error and not row.version else "ready",
+        status="ready" if row.version else "failed",
         chunks=row.chunk_count,
         size=row.size,
         error=row.error,
@@ -70,21 +71,39 @@ def _document(row: DocumentRow, uploads: Path) -> DocumentOut:
 
 @router.get("", response_model=DocumentList)
 async def list_documents(collection: str, state: StateDep) -> DocumentList:
-    """Documents with their status (ready, failed) and chunk counts."""
+    """Every document with its status: `ready` (indexed; `error` tells when a later update of its file
+    failed and the previous version stays live) or `failed` (nothing indexed, `error` says why).
+    `documents` + `failed` = the number of items."""
 
     def work() -> DocumentList:
         index = state.components.index
         info = index.collection(collection)
-        counts = index.catalog.counts(info.name)
-        uploads = state.settings.data_dir / "uploads"
+        items = [_document(r) for r in index.documents(info)]
+        failed = sum(1 for d in items if d.status == "failed")
         return DocumentList(
             collection=info.name,
-            documents=counts["documents"],
-            chunks=counts["chunks"],
-            items=[_document(r, uploads) for r in index.documents(info)],
+            documents=len(items) - failed,
+            failed=failed,
+            chunks=index.catalog.counts(info.name)["chunks"],
+            items=items,
         )
 
     return await to_thread.run_sync(work)
+
+
+@router.get(
+    "/{doc_id}/file",
+    response_class=FileResponse,
+    responses={
+        200: {"description": "the document's original file", "content": {"application/octet-stream": {}}},
+        404: {"description": "unknown collection or document, nothing indexed, or the file is gone"},
+    },
+)
+async def document_file(collection: str, doc_id: str, state: StateDep) -> Response:
+    """The original file of an indexed document (what a citation's `doc_id` names). Only files the
+    catalog holds as documents of this collection are served, by the path recorded at ingest."""
+    found = await to_thread.run_sync(original_file, state, collection, doc_id)
+    return file_response(*found)
 
 
 @router.delete("/{doc_id}", status_code=204)

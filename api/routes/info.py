@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 
 from api.auth import require_api_key
 from api.state import StateDep
+from vectorstore.naming import MAX_NAME, NAME_RULE
 
 router = APIRouter(prefix="/v1", tags=["health"], dependencies=[Depends(require_api_key)])
 
@@ -25,4 +26,5 @@ async def info(state: StateDep) -> dict[str, Any]:
             "max_question_chars": api.max_question_chars,
             "request_timeout_s": api.request_timeout_s,
         },
+        "collection_name": {"max_chars": MAX_NAME, "rule": NAME_RULE},
     }
