@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from api.schemas import Conversation, ConversationSummary, Message
-from rag.errors import NotFoundError
+from rag.errors import InvalidInputError, NotFoundError
 from rag.llm.base import ChatMessage, Role
 from rag.types import Citation
 
@@ -115,13 +115,20 @@ class ConversationStore:
         refused: bool = False,
         citations: list[Citation] | None = None,
         extra: dict[str, Any] | None = None,
+        replacing_after: int | None = None,
     ) -> Message:
+        """Append a message; with `replacing_after`, the messages after that one go in the same
+        transaction (a regenerated answer replaces the old one)."""
         now = time.time()
         cites = [c.model_dump() for c in citations or []]
         with self._connect() as con:
             row = con.execute("SELECT title FROM conversations WHERE id=?", (conv_id,)).fetchone()
             if row is None:
                 raise _missing(conv_id)
+            if replacing_after is not None:
+                con.execute(
+                    "DELETE FROM messages WHERE conversation_id=? AND id>?", (conv_id, replacing_after)
+                )
             cur = con.execute(
                 "INSERT INTO messages(conversation_id, role, content, created, refused, citations, extra) "
                 "VALUES (?,?,?,?,?,?,?)",
@@ -140,16 +147,34 @@ class ConversationStore:
             extra=extra or {},
         )
 
-    def history(self, conv_id: str, limit: int) -> tuple[ChatMessage, ...]:
-        """The last `limit` messages, oldest first."""
+    def history(self, conv_id: str, limit: int, before: int | None = None) -> tuple[ChatMessage, ...]:
+        """The last `limit` messages (before message id `before`, when given), oldest first."""
         if limit <= 0:
             return ()
         with self._connect() as con:
             rows = con.execute(
-                "SELECT role, content FROM messages WHERE conversation_id=? ORDER BY id DESC LIMIT ?",
-                (conv_id, limit),
+                "SELECT role, content FROM messages WHERE conversation_id=? AND id<? "
+                "ORDER BY id DESC LIMIT ?",
+                (conv_id, before if before is not None else 2**62, limit),
             ).fetchall()
         return tuple(ChatMessage(r["role"], r["content"]) for r in reversed(rows))
+
+    def last_question(self, conv_id: str) -> Message:
+        """The conversation's last user message; 422 when it has none."""
+        with self._connect() as con:
+            if con.execute("SELECT 1 FROM conversations WHERE id=?", (conv_id,)).fetchone() is None:
+                raise _missing(conv_id)
+            row = con.execute(
+                "SELECT * FROM messages WHERE conversation_id=? AND role='user' ORDER BY id DESC LIMIT 1",
+                (conv_id,),
+            ).fetchone()
+        if row is None:
+            raise InvalidInputError(
+                f"conversation {conv_id!r} has no question to answer again",
+                hint="ask one with POST /v1/conversations/{id}/messages",
+                http_status=422,
+            )
+        return _message(row)
 
 
 def _missing(conv_id: str) -> NotFoundError:

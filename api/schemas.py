@@ -67,11 +67,14 @@ class ConversationCreate(BaseModel):
     collection: str | None = Field(default=None, description="collection to ask; empty = default")
 
 
-class MessageBody(BaseModel):
-    content: str = Field(description="the user's next question")
+class RegenerateBody(BaseModel):
     stream: bool = False
     top_k: int | None = Field(default=None, ge=1, le=50)
     filters: FiltersIn = Field(default_factory=FiltersIn)  # type: ignore[arg-type]
+
+
+class MessageBody(RegenerateBody):
+    content: str = Field(description="the user's next question")
 
 
 class Message(BaseModel):

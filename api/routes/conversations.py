@@ -8,9 +8,17 @@ from sse_starlette import EventSourceResponse
 
 from api.auth import require_api_key
 from api.routes.query import STREAM_DOC
-from api.schemas import Conversation, ConversationCreate, ConversationSummary, MessageBody, MessageResult
+from api.schemas import (
+    Conversation,
+    ConversationCreate,
+    ConversationSummary,
+    Message,
+    MessageBody,
+    MessageResult,
+    RegenerateBody,
+)
 from api.service import QueryService, collect, first_event, sse_response
-from api.state import StateDep
+from api.state import AppState, StateDep
 from rag.types import QueryResponse
 
 router = APIRouter(
@@ -45,16 +53,33 @@ async def post_message(
     conversation_id: str, body: MessageBody, state: StateDep
 ) -> MessageResult | EventSourceResponse:
     """Ask the next question. Earlier turns rewrite it into a standalone query (e.g. "and in 2023?")."""
+    return await _answer(state, conversation_id, body, body.content, None)
+
+
+@router.post("/{conversation_id}/regenerate", response_model=MessageResult, responses=STREAM_DOC)
+async def regenerate(
+    conversation_id: str, body: RegenerateBody, state: StateDep
+) -> MessageResult | EventSourceResponse:
+    """Answer the last question again (say, after adding documents). The new answer replaces the answers
+    after that question once it is complete; a failed or cancelled one leaves them as they were.
+    `question_message` is the existing question. 422 when the conversation has no question yet."""
+    question = await to_thread.run_sync(state.conversations.last_question, conversation_id)
+    return await _answer(state, conversation_id, body, question.content, question)
+
+
+async def _answer(
+    state: AppState, conversation_id: str, body: RegenerateBody, content: str, asked: Message | None
+) -> MessageResult | EventSourceResponse:
     store = state.conversations
     conversation = await to_thread.run_sync(store.get, conversation_id)
-    history = await to_thread.run_sync(store.history, conversation_id, state.settings.api.history_messages)
+    limit = state.settings.api.history_messages
+    before = asked.id if asked else None
+    history = await to_thread.run_sync(lambda: store.history(conversation_id, limit, before))
     service = QueryService(state)
-    request = service.build(
-        body.content, conversation.collection, history, top_k=body.top_k, filters=body.filters
-    )
+    request = service.build(content, conversation.collection, history, top_k=body.top_k, filters=body.filters)
     events = service.events(request)
     first = await first_event(events)
-    question = await to_thread.run_sync(lambda: store.add_message(conversation_id, "user", body.content))
+    question = asked or await to_thread.run_sync(lambda: store.add_message(conversation_id, "user", content))
 
     async def finish(response: QueryResponse) -> MessageResult:
         answer = await to_thread.run_sync(
@@ -65,6 +90,7 @@ async def post_message(
                 refused=response.refused,
                 citations=response.citations,
                 extra={"rewritten_query": response.rewritten_query, "timings": response.timings},
+                replacing_after=before,
             )
         )
         return MessageResult(

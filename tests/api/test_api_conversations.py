@@ -65,3 +65,30 @@ def test_a_failed_question_is_not_stored(client: TestClient) -> None:
     response = client.post(f"/v1/conversations/{conv_id}/messages", json={"content": "hello?"})
     assert response.status_code == 404
     assert client.get(f"/v1/conversations/{conv_id}").json()["messages"] == []
+
+
+def test_regenerate_answers_the_last_question_again_in_place(
+    client: TestClient, recorder: RecordingComponents
+) -> None:
+    conv_id = client.post("/v1/conversations", json={"collection": "default"}).json()["id"]
+    empty = client.post(f"/v1/conversations/{conv_id}/regenerate", json={})
+    assert empty.status_code == 422 and "no question" in empty.json()["error"]["message"]
+    first = client.post(f"/v1/conversations/{conv_id}/messages", json={"content": QUESTION}).json()
+    follow_up = "And how long does a full charge take?"
+    second = client.post(f"/v1/conversations/{conv_id}/messages", json={"content": follow_up}).json()
+
+    with client.stream("POST", f"/v1/conversations/{conv_id}/regenerate", json={"stream": True}) as response:
+        assert response.status_code == 200
+        events = sse_events(response.iter_lines())
+    assert [n for n, _ in events][-2:] == ["result", "done"]
+    result = events[-2][1]
+    # The same question, with the same history as the first time (not its own old answer).
+    assert result["question_message"] == second["question_message"]
+    history = recorder.requests[-1].history
+    assert recorder.requests[-1].question == follow_up
+    assert [(m.role, m.content) for m in history] == [("user", QUESTION), ("assistant", first["answer"])]
+    stored = client.get(f"/v1/conversations/{conv_id}").json()["messages"]
+    assert [m["role"] for m in stored] == ["user", "assistant", "user", "assistant"]
+    assert stored[3]["id"] == result["message"]["id"] > second["message"]["id"]
+    assert stored[3]["content"] == result["answer"]
+    assert client.post("/v1/conversations/nope/regenerate", json={}).status_code == 404
