@@ -18,7 +18,18 @@ from api.conversations import ConversationStore
 from api.errors import install_error_handlers
 from api.jobs import JobRegistry
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import collections, conversations, documents, health, info, jobs, openai, page, query
+from api.routes import (
+    collections,
+    conversations,
+    documents,
+    health,
+    info,
+    jobs,
+    local,
+    openai,
+    page,
+    query,
+)
 from api.routes.page import STATIC_DIR
 from api.state import AppState
 from rag.components import Components
@@ -40,7 +51,10 @@ def _fastapi(**kwargs: Any) -> FastAPI:
     return app
 
 
-def create_app(settings: Settings | None = None, components: Components | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, components: Components | None = None, *, local_token: str = ""
+) -> FastAPI:
+    """`local_token`: the credential `rag serve` announced in the data dir; it opens /v1/local."""
     settings = settings or (components.settings if components else load_settings())
     components = components or Components(settings)
     metrics = Metrics()
@@ -52,6 +66,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
             on_file=metrics.observe_file, on_done=lambda job: metrics.ingest_jobs.labels(job.status).inc()
         ),
         metrics=metrics,
+        local_token=local_token,
     )
 
     @asynccontextmanager
@@ -66,7 +81,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
     app.state.metrics = metrics
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    for module in (health, info, query, conversations, collections, documents, jobs, openai, page):
+    for module in (health, info, query, conversations, collections, documents, jobs, openai, local, page):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

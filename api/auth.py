@@ -1,5 +1,6 @@
 """API keys (`RAG_API_KEYS`): `Authorization: Bearer KEY` or `X-API-Key: KEY` on every route but health
-and the static chat page. With no keys configured, the API is open (and `rag serve` binds loopback only)."""
+and the static chat page. With no keys configured, the API is open (and `rag serve` binds loopback only).
+The local credential that `rag serve` writes into the data dir is accepted as a key too."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from api.errors import Unauthorized
 from api.state import StateDep
+from rag.local.announcement import TOKEN_HEADER
 
 _bearer = HTTPBearer(auto_error=False, description="an API key from RAG_API_KEYS")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key from RAG_API_KEYS")
@@ -30,6 +32,13 @@ def key_is_valid(key: str, keys: list[str]) -> bool:
     return any(hmac.compare_digest(key.encode(), k.encode()) for k in keys)
 
 
+def presents_local_token(request: Request, token: str) -> bool:
+    """The rag CLI's local credential (from the data dir) counts as an API key: whoever can read it can
+    read the data dir, documents and all. The reverse is not true (see api/routes/local.py)."""
+    presented = request.headers.get(TOKEN_HEADER, "")
+    return bool(token and presented) and hmac.compare_digest(presented.encode(), token.encode())
+
+
 def require_api_key(
     request: Request,
     state: StateDep,
@@ -37,7 +46,7 @@ def require_api_key(
     _h: Annotated[str | None, Depends(_header)],
 ) -> None:
     keys = state.settings.api_keys
-    if not keys:
+    if not keys or presents_local_token(request, state.local_token):
         return
     key = presented_key(request)
     if not key:

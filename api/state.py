@@ -36,6 +36,7 @@ class AppState:
     jobs: JobRegistry
     metrics: Metrics
     warm: WarmUp = field(default_factory=WarmUp)
+    local_token: str = ""  # set by `rag serve`: the credential it announced in the data dir
 
     def warm_up(self) -> None:
         """Load the embedder and the LLM so the first request does not pay for it. Runs in a thread."""

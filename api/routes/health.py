@@ -1,4 +1,5 @@
-"""`/healthz` (the process answers), `/readyz` (models loaded, vector store reachable), `/metrics`."""
+"""`/healthz` (the process answers), `/readyz` (models loaded, vector store reachable, and for `rag serve`
+its announcement in the data dir in place), `/metrics`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from api.schemas import Status
 from api.state import AppState, StateDep
 from rag.errors import RagError
 from rag.llm.factory import describe
+from rag.local.announcement import announcement_path, read_announcement
 
 router = APIRouter(tags=["health"])
 
@@ -55,7 +57,25 @@ def _checks(state: AppState) -> dict[str, dict[str, Any]]:
     except RagError as exc:
         llm_ok, detail = False, str(exc)
     checks["llm"] = {"ok": llm_ok, "state": warm.llm, "detail": detail}
+    if state.local_token:
+        checks["announcement"] = _announcement(state)
     return checks
+
+
+def _announcement(state: AppState) -> dict[str, Any]:
+    """Whether rag commands on this data dir find this server (`rag serve` only)."""
+    data_dir = state.settings.data_dir
+    announced = read_announcement(data_dir)
+    if announced is not None and announced.token == state.local_token:
+        return {"ok": True, "detail": f"rag commands on {data_dir} go through this server"}
+    if state.settings.chroma.url:  # replicas: any of them, or none (the CLI then works in-process)
+        who = f"pid {announced.pid}" if announced is not None else "no server (in-process, beside Chroma)"
+        return {"ok": True, "detail": f"rag commands on {data_dir} go through {who}"}
+    return {
+        "ok": False,
+        "detail": f"{announcement_path(data_dir)} is missing or names another server, so rag commands on "
+        "this data dir cannot find this one (and wait for it); restart `rag serve`",
+    }
 
 
 @router.get("/metrics", dependencies=[Depends(require_api_key)], response_class=Response)

@@ -9,12 +9,20 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from rag.cli.output import out_console, print_json
-from rag.components import Components
+from rag.cli.output import notice, out_console, print_json
+from rag.local.discovery import server_or_in_process
 from rag.settings import load_settings
 
 if TYPE_CHECKING:
     from rag.availability import Availability
+    from rag.components import Components
+
+
+def _components() -> Components:
+    """Listing collections and documents reads the catalog (SQLite, safe beside a running server)."""
+    from rag.components import Components
+
+    return Components(load_settings())
 
 collections_app = typer.Typer(help="List or delete collections.", no_args_is_help=True)
 
@@ -31,7 +39,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON on stdout")]
 @collections_app.command("list")
 def list_collections(json_output: JsonFlag = False) -> None:
     """Collections with their document and chunk counts."""
-    components = Components(load_settings())
+    components = _components()
     rows = []
     for info in components.catalog.collections():
         counts = components.catalog.counts(info.name)
@@ -49,12 +57,17 @@ def list_collections(json_output: JsonFlag = False) -> None:
 def delete_collection(
     name: str, yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask")] = False
 ) -> None:
-    """Delete a collection: its summaries, chunks and lexical index."""
-    components = Components(load_settings())
+    """Delete a collection: its summaries, chunks and lexical index (through `rag serve` when one runs on
+    the data dir, which also removes the files uploaded into it)."""
+    components = _components()
     components.index.collection(name)
     if not yes:
         typer.confirm(f"delete collection {name!r} and everything indexed in it?", abort=True)
-    components.index.delete_collection(name)
+    with server_or_in_process(components.settings, write=True, say=notice) as server:
+        if server is not None:
+            server.delete_collection(name)
+        else:
+            components.index.delete_collection(name)
     out_console.print(f"deleted collection {name!r}")
 
 
@@ -63,9 +76,8 @@ def documents(
     json_output: JsonFlag = False,
 ) -> None:
     """Documents of a collection with their status (the manifest)."""
-    settings = load_settings()
-    components = Components(settings)
-    info = components.index.collection(collection or settings.collection)
+    components = _components()
+    info = components.index.collection(collection or components.settings.collection)
     rows = components.index.documents(info)
     if json_output:
         print_json(

@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
-from typing import Annotated
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 import typer
 
-from rag.cli.output import out_console, print_json
-from rag.components import Components
-from rag.query.pipeline import Delta, Final
-from rag.query.request import Filters, QueryRequest, epoch_seconds
-from rag.settings import load_settings
+from rag.cli.output import notice, out_console, print_json
+from rag.local.discovery import server_or_in_process
+from rag.settings import Settings, load_settings
 from rag.types import QueryResponse
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"]
@@ -44,24 +43,107 @@ def ask(
         typer.Option(help="only files modified before this date or time (UTC)", formats=DATE_FORMATS),
     ] = None,
 ) -> None:
-    """Answer a question from the indexed documents, citing the passages it used."""
+    """Answer a question from the indexed documents, citing the passages it used. With `rag serve`
+    running on the same data dir, the question goes to the server (its models are loaded already)."""
     settings = load_settings()
+    question_filters = _Filters(source, tuple(file_type or ()), after, before)
+    with server_or_in_process(settings, write=False, say=notice) as server:
+        if server is not None:
+            body = _request_body(settings, question, collection, top_k, question_filters, retrieval_only)
+            result = server.query(body)
+            if json_output:
+                print_json(result)
+                return
+            response = QueryResponse.model_validate(result)
+        else:
+            maybe = _ask_in_process(
+                settings, question, collection, top_k, question_filters, retrieval_only, json_output
+            )
+            if maybe is None:
+                return
+            response = maybe
+    _print(response, retrieval_only)
+    if not response.context:
+        why = (
+            "no passage matches the question"
+            if question_filters.empty
+            else "no indexed document matches the filters (--source, --type, --after, --before)"
+        )
+        out_console.print(f"[yellow]note: {why}[/]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Filters:
+    source: str | None
+    file_types: tuple[str, ...]
+    after: datetime | None
+    before: datetime | None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.source or self.file_types or self.after or self.before)
+
+
+def _utc(moment: datetime | None) -> str | None:
+    """A CLI date is UTC unless it names a zone, as in-process; the server reads ISO 8601."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def _request_body(
+    settings: Settings,
+    question: str,
+    collection: str | None,
+    top_k: int | None,
+    filters: _Filters,
+    retrieval_only: bool,
+) -> dict[str, Any]:
+    """The POST /v1/query body of this command."""
+    return {
+        "question": question,
+        "collection": collection or settings.collection,
+        "top_k": top_k,
+        "filters": {
+            "source_prefix": filters.source,
+            "file_types": list(filters.file_types),
+            "modified_after": _utc(filters.after),
+            "modified_before": _utc(filters.before),
+        },
+        "options": {"retrieval_only": retrieval_only},
+    }
+
+
+def _ask_in_process(
+    settings: Settings,
+    question: str,
+    collection: str | None,
+    top_k: int | None,
+    filters: _Filters,
+    retrieval_only: bool,
+    json_output: bool,
+) -> QueryResponse | None:
+    """The pipeline in this process (models loaded here); None when the JSON was printed."""
+    from rag.components import Components
+    from rag.query.pipeline import Delta, Final
+    from rag.query.request import Filters, QueryRequest, epoch_seconds
+
     pipeline = Components(settings).query_pipeline()
     request = QueryRequest(
         question=question,
         collection=collection or settings.collection,
         top_k=top_k,
         filters=Filters(
-            source_prefix=source,
-            file_types=tuple(file_type or ()),
-            modified_after=epoch_seconds(after),
-            modified_before=epoch_seconds(before),
+            source_prefix=filters.source,
+            file_types=filters.file_types,
+            modified_after=epoch_seconds(filters.after),
+            modified_before=epoch_seconds(filters.before),
         ),
         retrieval_only=retrieval_only,
     )
     if json_output:
         print_json(pipeline.run(request).model_dump())
-        return
+        return None
     response: QueryResponse | None = None
     for event in pipeline.stream(request):
         if isinstance(event, Delta) and not retrieval_only:
@@ -69,14 +151,7 @@ def ask(
         if isinstance(event, Final):
             response = event.response
     assert response is not None
-    _print(response, retrieval_only)
-    if not response.context:
-        why = (
-            "no passage matches the question"
-            if request.filters.empty
-            else "no indexed document matches the filters (--source, --type, --after, --before)"
-        )
-        out_console.print(f"[yellow]note: {why}[/]")
+    return response
 
 
 def _print(response: QueryResponse, retrieval_only: bool) -> None:

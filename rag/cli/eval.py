@@ -12,7 +12,7 @@ from typing import Annotated, Any, cast
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from rag.cli.output import err_console, print_json
+from rag.cli.output import err_console, notice, print_json
 from rag.errors import ConfigError
 
 EVAL_SEED = 0  # sampling seed when RAG_LLM__SEED is not set
@@ -91,6 +91,7 @@ def eval_command(
         ingest_set,
         run_questions,
     )
+    from rag.local.discovery import hold_for_in_process
     from rag.query.request import STAGES, Stage
     from rag.settings import load_settings
 
@@ -108,6 +109,7 @@ def eval_command(
     settings = load_settings()
     if settings.llm.seed is None:  # the same commit gives the same answers: runs can be compared
         settings.llm.seed = EVAL_SEED
+    _lock = hold_for_in_process(settings, "rag eval", say=notice)  # released when the process exits
     components = Components(settings)
     name = collection or default_collection(eval_set)
     show = err_console.is_terminal and json_file != Path("-")

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
 from ingest.report import STATUSES, FileOutcome, IngestReport
-from rag.cli.output import err_console, out_console, print_json
-from rag.components import Components
-from rag.settings import load_settings
+from rag.cli.output import err_console, notice, out_console, print_json
+from rag.errors import ConfigError
+from rag.local.client import LocalServerClient
+from rag.local.discovery import server_or_in_process
+from rag.settings import Settings, load_settings
+
+Progress = Callable[[FileOutcome, int, int], None]
+Run = Callable[[Progress | None], IngestReport]
 
 
 def register(app: typer.Typer) -> None:
@@ -26,34 +33,61 @@ def ingest(
     prune: Annotated[bool, typer.Option(help="remove documents whose files are gone from PATH")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="print one JSON report on stdout")] = False,
 ) -> None:
-    """Load, chunk, summarise and index documents. Unchanged files are skipped; changed ones replaced."""
+    """Load, chunk, summarise and index documents. Unchanged files are skipped; changed ones replaced.
+    With `rag serve` running on the same data dir, the server ingests the files (with its settings)."""
     settings = load_settings()
-    pipeline = Components(settings).ingest_pipeline()
+    for path in paths:
+        if not path.expanduser().exists():
+            raise ConfigError(
+                f"{path}: no such file or folder", hint="check the path you passed to rag ingest"
+            )
     name = collection or settings.collection
-    if err_console.is_terminal and not json_output:
-        with Progress(
-            TextColumn("[bold]ingest[/]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=err_console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("", total=None)
-
-            def progress(outcome: FileOutcome, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total, description=Path(outcome.path).name[:40])
-
-            report = pipeline.run(paths, name, prune=prune, progress=progress)
-    else:
-        report = pipeline.run(paths, name, prune=prune)
+    with server_or_in_process(settings, write=True, say=notice) as server:
+        if server is not None:
+            report = _with_progress(_through_server(server, paths, name, prune), json_output)
+        else:
+            report = _with_progress(_in_process(settings, paths, name, prune), json_output)
     if json_output:
         print_json(report.to_json())
     else:
         _print_summary(report)
     if not report.ok:
         sys.exit(1)
+
+
+def _through_server(server: LocalServerClient, paths: list[Path], name: str, prune: bool) -> Run:
+    absolute = [p.expanduser().resolve() for p in paths]
+    return lambda progress: server.ingest(absolute, name, prune=prune, progress=progress)
+
+
+def _in_process(settings: Settings, paths: list[Path], name: str, prune: bool) -> Run:
+    from rag.components import Components
+
+    def run(progress: Progress | None) -> IngestReport:
+        pipeline = Components(settings).ingest_pipeline()
+        return pipeline.run(paths, name, prune=prune, progress=progress)
+
+    return run
+
+
+def _with_progress(run: Run, json_output: bool) -> IngestReport:
+    if not err_console.is_terminal or json_output:
+        return run(None)
+    with ProgressBar(
+        TextColumn("[bold]ingest[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(outcome: FileOutcome, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=Path(outcome.path).name[:40])
+
+        return run(progress)
 
 
 def _print_summary(report: IngestReport) -> None:

@@ -20,6 +20,11 @@ def print_error(message: str, hint: str = "") -> None:
         err_console.print(f"  [yellow]hint:[/] {escape(hint)}", highlight=False, soft_wrap=True)
 
 
+def notice(message: str) -> None:
+    """A one-line note on stderr (waiting for another process, going through a server)."""
+    err_console.print(f"[dim]rag: {escape(message)}[/]", highlight=False, soft_wrap=True)
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     sys.stdout.flush()

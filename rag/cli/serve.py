@@ -1,4 +1,7 @@
-"""`rag serve [--host 127.0.0.1] [--port 8000] [--allow-public]`: the REST API and the chat page."""
+"""`rag serve [--host 127.0.0.1] [--port 8000] [--allow-public]`: the REST API and the chat page.
+
+The server owns its data dir: it announces itself there (`server.json`: address, pid, a local credential)
+once it listens, and the rag commands on that data dir go through it (see rag/local)."""
 
 from __future__ import annotations
 
@@ -46,9 +49,17 @@ def serve(
     """Run the REST API (OpenAPI docs at /docs) and the chat page (/) with uvicorn."""
     settings = load_settings()
     check_bind(host, settings, allow_public)
-    import uvicorn
-
     from api.app import create_app
+    from rag.local.announcement import Announcement
+    from rag.local.serving import own_data_dir
 
-    typer.echo(f"rag: serving http://{host}:{port}/ (API docs: /docs, data: {settings.data_dir})", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
+    def say(message: str) -> None:
+        typer.echo(f"rag: {message}", err=True)
+
+    with own_data_dir(settings, say):
+        from api.announcing_server import serve_announced
+
+        announcement = Announcement.new("")
+        app = create_app(settings, local_token=announcement.token)
+        say(f"serving http://{host}:{port}/ (API docs: /docs, data: {settings.data_dir})")
+        serve_announced(app, settings.data_dir, announcement, host=host, port=port, log_level=log_level)
