@@ -53,6 +53,17 @@ export async function request(method, path, body) {
   return response.status === 204 ? null : response.json();
 }
 
+/** GET a file with the API key; resolves with {blob, inline, name} (inline: the server says show it). */
+export async function fetchFile(path) {
+  const response = await fetch(path, { headers: headers() });
+  if (!response.ok) throw await toError(response);
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const encoded = /filename\*=utf-8''([^;]+)/i.exec(disposition);
+  const plain = /filename="([^"]*)"/i.exec(disposition);
+  const name = encoded ? decodeURIComponent(encoded[1]) : plain ? plain[1] : "";
+  return { blob: await response.blob(), inline: disposition.toLowerCase().startsWith("inline"), name };
+}
+
 function parseBlock(block) {
   let event = "message";
   const data = [];

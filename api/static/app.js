@@ -1,4 +1,4 @@
-import { ApiError, request, setApiKey, stream, upload } from "./api.js";
+import { ApiError, fetchFile, request, setApiKey, stream, upload } from "./api.js";
 import { applyTranslations, relativeTime, t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
@@ -64,14 +64,51 @@ function askForKey(wrong) {
   });
 }
 
-async function api(method, path, body) {
+async function withKey(call) {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await request(method, path, body);
+      return await call();
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 401 || attempt > 2) throw error;
       if (!(await askForKey(attempt > 0))) throw error;
     }
+  }
+}
+
+const api = (method, path, body) => withKey(() => request(method, path, body));
+
+/* ---------- original files ---------- */
+
+// Shown in a new tab; anything else is saved as a download (it could run script in this page's origin).
+const INLINE_TYPES = /^(application\/pdf|image\/(png|jpeg|gif|webp)|text\/plain)(;|$)/;
+
+function filePath(collection, docId) {
+  return `/v1/collections/${encodeURIComponent(collection)}/documents/${encodeURIComponent(docId)}/file`;
+}
+
+/** Open a document's original file (at `page` of a PDF). Resolves when it is open; throws ApiError. */
+async function openFile(collection, docId, name, page) {
+  // Opened now, inside the click, so that no popup blocker stops it; filled once the file is here.
+  const tab = window.open("", "_blank");
+  try {
+    const file = await withKey(() => fetchFile(filePath(collection, docId)));
+    const url = URL.createObjectURL(file.blob);
+    setTimeout(() => URL.revokeObjectURL(url), 120_000);
+    if (file.inline && INLINE_TYPES.test(file.blob.type)) {
+      const pdf = file.blob.type.startsWith("application/pdf");
+      const target = pdf && page !== null && page !== undefined ? `${url}#page=${page}` : url;
+      if (tab) tab.location.href = target;
+      else window.open(target, "_blank");
+      return;
+    }
+    if (tab) tab.close();
+    const link = el("a", { href: url, download: file.name || name.split("/").pop() || "document" });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  } catch (error) {
+    if (tab) tab.close();
+    throw error;
   }
 }
 
@@ -84,6 +121,12 @@ function where(item) {
 }
 
 function openCitation(item) {
+  const dialog = $("citation");
+  dialog.item = item;
+  const hasPage = item.page !== null && item.page !== undefined;
+  $("citation-open-label").textContent = hasPage ? t("openFileAtPage", { p: item.page }) : t("openFile");
+  $("citation-open").hidden = !item.doc_id || !item.collection;
+  $("citation-file-error").hidden = true;
   $("citation-number").textContent = item.id;
   $("citation-title").textContent = item.title || item.source;
   const meta = $("citation-meta");
@@ -93,7 +136,19 @@ function openCitation(item) {
   if (item.section) rows.push([t("section"), item.section]);
   for (const [name, value] of rows) meta.append(el("dt", {}, name), el("dd", {}, value));
   $("citation-text").textContent = item.text;
-  $("citation").showModal();
+  dialog.showModal();
+}
+
+async function openCitedFile() {
+  const item = $("citation").item;
+  const problem = $("citation-file-error");
+  problem.hidden = true;
+  try {
+    await openFile(item.collection, item.doc_id, item.source, item.page);
+  } catch (error) {
+    problem.textContent = t("fileFailed", { m: error.message });
+    problem.hidden = false;
+  }
 }
 
 function chip(item) {
@@ -171,6 +226,33 @@ function addUserMessage(text) {
   scrollToEnd();
 }
 
+function copyText(text) {
+  if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+  // Plain http on another host: no Clipboard API, the older way still works inside a click.
+  const box = el("textarea", { readonly: true, class: "visually-hidden" });
+  box.value = text;
+  document.body.append(box);
+  box.select();
+  const done = document.execCommand("copy");
+  box.remove();
+  return done ? Promise.resolve() : Promise.reject(new Error(t("copyFailed")));
+}
+
+/** The answer as text to paste elsewhere: its [n] markers, then the sources they refer to. */
+function answerAsText(result) {
+  const lines = [(result.answer || "").trim()];
+  const cited = result.citations || [];
+  if (cited.length) {
+    lines.push("", `${t("sources")}:`);
+    for (const item of cited) lines.push(`[${item.id}] ${where(item)}${item.section ? ` · ${item.section}` : ""}`);
+  }
+  return lines.join("\n");
+}
+
+function actionButton(name, label, onclick) {
+  return el("button", { class: `action ${name}`, type: "button", "aria-label": label, title: label, onclick }, icon(name), el("span", {}, label));
+}
+
 function addAssistantMessage(collection) {
   $("welcome").hidden = true;
   const body = el("div", { class: "body" });
@@ -179,9 +261,41 @@ function addAssistantMessage(collection) {
   $("messages").append(node);
   let text = "";
   let answer = null;
+  let shown = null; // the last complete result, shown again when a regeneration is stopped or fails
+
+  const footer = (result) => {
+    const row = el("div", { class: "footer" });
+    const total = result.timings && result.timings.total;
+    if (total) row.append(el("span", { class: "took" }, t("seconds", { s: total.toFixed(1) })));
+    if (!result.refused && result.answer) {
+      const copy = actionButton("copy", t("copy"), async () => {
+        try {
+          await copyText(answerAsText(result));
+          copy.lastChild.textContent = t("copied");
+          setTimeout(() => (copy.lastChild.textContent = t("copy")), 2000);
+        } catch (error) {
+          toast(t("error", { m: error.message }));
+        }
+      });
+      row.append(copy);
+    }
+    if (state.conversationId) {
+      // Only the latest answer can be asked again: the server replaces the answer after the last question.
+      for (const old of document.querySelectorAll(".msg.assistant .action.regenerate")) old.remove();
+      row.append(actionButton("regenerate", t("regenerate"), () => regenerate(view)));
+    }
+    return row;
+  };
 
   const view = {
+    node,
+    get shown() {
+      return shown;
+    },
     searching() {
+      text = "";
+      answer = null;
+      node.classList.remove("failed");
       body.replaceChildren(el("div", { class: "searching" }, el("span", { class: "dots", "aria-hidden": "true" }, el("i"), el("i"), el("i")), t("searching")));
     },
     delta(piece) {
@@ -194,26 +308,31 @@ function addAssistantMessage(collection) {
       scrollToEnd();
     },
     finish(result) {
-      const sources = new Map([...(result.context || []), ...(result.citations || [])].map((c) => [c.id, c]));
+      const here = result.collection || collection;
+      const withCollection = (c) => ({ ...c, collection: here });
+      const cited = (result.citations || []).map(withCollection);
+      const sources = new Map([...(result.context || []), ...(result.citations || [])].map((c) => [c.id, withCollection(c)]));
+      shown = { ...result, collection: here };
       if (result.refused) {
-        body.replaceChildren(refusedBox(result.collection || collection));
+        body.replaceChildren(refusedBox(here));
       } else {
         answer = el("div", { class: "answer" });
         renderAnswer(answer, result.answer || text, sources);
         body.replaceChildren(answer);
-        const row = sourcesRow(result.citations || []);
+        const row = sourcesRow(cited);
         if (row) body.append(row);
       }
-      const total = result.timings && result.timings.total;
-      if (total) body.append(el("div", { class: "footer" }, t("seconds", { s: total.toFixed(1) })));
+      body.append(footer(shown));
       scrollToEnd();
     },
     stopped() {
       if (answer) answer.classList.remove("streaming");
-      body.append(el("div", { class: "footer" }, t("stopped")));
+      if (shown) view.finish(shown);
+      body.append(el("div", { class: "note" }, t("stopped")));
     },
     fail(error) {
       if (answer) answer.classList.remove("streaming");
+      if (shown) view.finish(shown);
       body.append(el("div", { class: "failure", role: "alert" }, t("error", { m: error.message })));
       scrollToEnd();
     },
@@ -246,27 +365,16 @@ function setBusy(busy) {
   $("stop").hidden = !busy;
   $("messages").setAttribute("aria-busy", String(busy));
   $("question").readOnly = busy;
+  for (const button of document.querySelectorAll(".msg.assistant .action.regenerate")) button.disabled = busy;
 }
 
-async function ask(question) {
-  const limit = state.info && state.info.limits.max_question_chars;
-  if (limit && question.length > limit) {
-    toast(t("tooLong", { n: limit }));
-    return;
-  }
-  if (!state.conversationId) {
-    const created = await api("POST", "/v1/conversations", { collection: state.collection });
-    state.conversationId = created.id;
-  }
-  const conversationId = state.conversationId;
-  addUserMessage(question);
-  const view = addAssistantMessage(state.collection);
+/** Stream `body` to `path` into `view`: deltas, then the result; Stop aborts it. */
+async function streamInto(view, path, body) {
   view.searching();
   setBusy(true);
   state.controller = new AbortController();
   try {
-    const path = `/v1/conversations/${conversationId}/messages`;
-    for await (const { event, data } of stream(path, { content: question, stream: true }, state.controller.signal)) {
+    for await (const { event, data } of stream(path, { ...body, stream: true }, state.controller.signal)) {
       if (event === "delta") view.delta(data.text);
       else if (event === "result") view.finish(data);
       else if (event === "error") throw new ApiError(500, data.error.type, data.error.message);
@@ -281,6 +389,26 @@ async function ask(question) {
     await refreshConversations();
     $("question").focus();
   }
+}
+
+async function ask(question) {
+  const limit = state.info && state.info.limits.max_question_chars;
+  if (limit && question.length > limit) {
+    toast(t("tooLong", { n: limit }));
+    return;
+  }
+  if (!state.conversationId) {
+    const created = await api("POST", "/v1/conversations", { collection: state.collection });
+    state.conversationId = created.id;
+  }
+  addUserMessage(question);
+  const view = addAssistantMessage(state.collection);
+  await streamInto(view, `/v1/conversations/${state.conversationId}/messages`, { content: question });
+}
+
+async function regenerate(view) {
+  if (state.controller || !state.conversationId) return;
+  await streamInto(view, `/v1/conversations/${state.conversationId}/regenerate`, {});
 }
 
 /* ---------- conversations ---------- */
@@ -354,6 +482,9 @@ function newChat() {
 
 /* ---------- collections and documents ---------- */
 
+/** The number of files a collection lists: indexed ones and failed ones. */
+const fileCount = (info) => info.documents + (info.failed || 0);
+
 function renderCollections() {
   const select = $("collection");
   select.replaceChildren();
@@ -361,7 +492,7 @@ function renderCollections() {
   if (state.collection && !names.includes(state.collection)) names.unshift(state.collection);
   for (const name of names) {
     const info = state.collections.find((c) => c.name === name);
-    const label = info ? `${name} (${info.documents})` : name;
+    const label = info ? `${name} (${fileCount(info)})` : name;
     select.append(el("option", { value: name, selected: name === state.collection }, label));
   }
   select.append(el("option", { value: NEW_COLLECTION }, t("newCollection")));
@@ -374,13 +505,34 @@ async function refreshCollections() {
   renderCollections();
 }
 
-function selectCollection(name, startNewChat = true) {
-  state.collection = name;
+function remember(name) {
   try {
     localStorage.setItem(LAST_COLLECTION, name);
   } catch {
+    /* private mode: remembered for this page only */
+  }
+}
+
+/** The collection to show on load: the last one used here while it exists; else the default one, the
+ *  first with documents, the first, or the default name (created by the first upload). */
+function initialCollection() {
+  let saved = "";
+  try {
+    saved = localStorage.getItem(LAST_COLLECTION) || "";
+  } catch {
     /* ignore */
   }
+  const names = state.collections.map((c) => c.name);
+  if (names.includes(saved)) return saved;
+  const fallback = state.info.default_collection;
+  if (names.includes(fallback)) return fallback;
+  const withDocuments = state.collections.find((c) => c.documents > 0);
+  return (withDocuments || state.collections[0] || { name: fallback }).name;
+}
+
+function selectCollection(name, startNewChat = true) {
+  state.collection = name;
+  remember(name);
   renderCollections();
   refreshDocuments();
   if (startNewChat) newChat();
@@ -392,43 +544,117 @@ async function onCollectionChange(event) {
     selectCollection(value);
     return;
   }
-  const name = (prompt(t("newCollectionPrompt")) || "").trim();
-  if (!name) {
-    renderCollections();
+  renderCollections(); // the select shows the current collection until the new one exists
+  openCollectionDialog();
+}
+
+/* The server's rule (vectorstore/naming.py, validate_collection_name), checked the same way: surrounding
+   white space (Python's set) dropped, NFC, 1..max code points, no control characters, '/' or '\', not
+   only dots. Returns [name as the server stores it, i18n key of the problem or ""]. */
+const PY_SPACE = "[\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+const SURROUNDING_SPACE = new RegExp(`^${PY_SPACE}+|${PY_SPACE}+$`, "g");
+
+export function checkCollectionName(raw, max) {
+  const name = raw.replace(SURROUNDING_SPACE, "").normalize("NFC");
+  const length = [...name].length;
+  if (!length) return [name, "nameEmpty"];
+  if (length > max) return [name, "nameTooLong"];
+  if (/[\p{C}/\\]/u.test(name)) return [name, "nameBadCharacter"];
+  if (/^\.+$/.test(name)) return [name, "nameOnlyDots"];
+  return [name, ""];
+}
+window.checkCollectionName = checkCollectionName; // for the browser test, which compares it with the server
+
+function nameLimit() {
+  return (state.info && state.info.collection_name && state.info.collection_name.max_chars) || 64;
+}
+
+function showNameProblem(problem) {
+  const box = $("collection-name-error");
+  box.textContent = problem ? t(problem, { n: nameLimit() }) : "";
+  box.hidden = !problem;
+  $("collection-name").setAttribute("aria-invalid", String(Boolean(problem)));
+}
+
+function openCollectionDialog() {
+  $("collection-name").value = "";
+  $("collection-rule").textContent = t("collectionRule", { n: nameLimit() });
+  showNameProblem("");
+  $("collection-create").disabled = false;
+  $("collection-dialog").showModal();
+  $("collection-name").focus();
+}
+
+async function createCollection(event) {
+  event.preventDefault();
+  const [name, problem] = checkCollectionName($("collection-name").value, nameLimit());
+  showNameProblem(problem);
+  if (problem) {
+    $("collection-name").focus();
     return;
   }
+  $("collection-create").disabled = true;
   try {
-    await api("POST", "/v1/collections", { name });
+    const created = await api("POST", "/v1/collections", { name });
+    $("collection-dialog").close();
     await refreshCollections();
-    selectCollection(name);
+    selectCollection(created.name);
   } catch (error) {
-    toast(t("error", { m: error.message }));
-    renderCollections();
+    // The server has the last word: its message, in the dialog, next to the name.
+    const box = $("collection-name-error");
+    box.textContent = error.message;
+    box.hidden = false;
+  } finally {
+    $("collection-create").disabled = false;
   }
+}
+
+function setUpCollectionDialog() {
+  $("collection-form").addEventListener("submit", createCollection);
+  $("collection-cancel").addEventListener("click", () => $("collection-dialog").close());
+  $("collection-name").addEventListener("input", () => {
+    const value = $("collection-name").value;
+    showNameProblem(value ? checkCollectionName(value, nameLimit())[1] : "");
+  });
 }
 
 async function refreshDocuments() {
   const list = $("document-list");
   const collection = state.collection;
-  let listing = { documents: 0, items: [] };
+  let listing = { documents: 0, failed: 0, items: [] };
   try {
     listing = await api("GET", `/v1/collections/${encodeURIComponent(collection)}/documents`);
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 404)) toast(t("error", { m: error.message }));
   }
   if (collection !== state.collection) return;
-  $("document-count").textContent = String(listing.documents);
+  const failedCount = listing.failed || 0;
+  $("document-count").textContent = String(listing.items.length);
+  $("document-failed").textContent = failedCount ? t("failedCount", { n: failedCount }) : "";
+  $("document-failed").hidden = !failedCount;
   list.replaceChildren();
   if (!listing.items.length) list.append(el("li", { class: "muted small" }, t("noDocuments")));
   for (const doc of listing.items) {
     const failed = doc.status === "failed";
+    const name = failed
+      ? el("span", { class: "name" }, doc.name)
+      : el(
+          "button",
+          { class: "name", type: "button", title: t("openFile"), onclick: () => openFile(collection, doc.doc_id, doc.name).catch((e) => toast(t("fileFailed", { m: e.message }))) },
+          doc.name,
+        );
+    const status = failed ? t("failed") : t(doc.chunks === 1 ? "onePassage" : "passages", { n: doc.chunks });
     list.append(
       el(
         "li",
-        { class: `document${failed ? " failed" : ""}`, title: doc.error || doc.title },
+        { class: `document${failed ? " failed" : ""}${doc.error && !failed ? " stale" : ""}`, "data-status": doc.status },
         icon("file"),
-        el("span", { class: "name" }, doc.name),
-        el("span", { class: "state" }, failed ? t("failed") : t(doc.chunks === 1 ? "onePassage" : "passages", { n: doc.chunks })),
+        el(
+          "div",
+          { class: "doc-main" },
+          el("div", { class: "doc-line" }, name, el("span", { class: "state" }, status)),
+          doc.error ? el("div", { class: "doc-error" }, failed ? doc.error : t("updateFailed", { m: doc.error })) : null,
+        ),
         el(
           "button",
           { class: "icon-btn", type: "button", "aria-label": t("deleteDocument", { name: doc.name }), onclick: () => deleteDocument(doc) },
@@ -571,6 +797,8 @@ async function start() {
   $("new-chat").addEventListener("click", newChat);
   $("collection").addEventListener("change", onCollectionChange);
   $("toggle-documents").addEventListener("click", toggleDocuments);
+  $("citation-open").addEventListener("click", openCitedFile);
+  setUpCollectionDialog();
   $("open-sidebar").addEventListener("click", openSidebar);
   $("close-sidebar").addEventListener("click", closeSidebar);
   $("scrim").addEventListener("click", closeSidebar);
@@ -580,15 +808,8 @@ async function start() {
   try {
     state.info = await api("GET", "/v1/info");
     await refreshCollections();
-    let saved = "";
-    try {
-      saved = localStorage.getItem(LAST_COLLECTION) || "";
-    } catch {
-      /* ignore */
-    }
-    const names = state.collections.map((c) => c.name);
-    const withDocuments = state.collections.find((c) => c.documents > 0);
-    state.collection = names.includes(saved) ? saved : names.includes(state.info.default_collection) ? state.info.default_collection : (withDocuments || state.collections[0] || { name: state.info.default_collection }).name;
+    state.collection = initialCollection();
+    remember(state.collection);
     renderCollections();
     await Promise.all([refreshConversations(), refreshDocuments()]);
   } catch (error) {

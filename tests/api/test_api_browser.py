@@ -13,6 +13,7 @@ import pytest
 from api.app import create_app
 from rag.settings import Settings
 from tests.api._apitools import RecordingComponents, ServerThread, variant
+from tests.helpers import write_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "browser" / "chat.mjs"
@@ -60,3 +61,95 @@ def test_chat_page_upload_ask_stream_and_open_a_citation(
     assert not seen["failedRequests"], seen["failedRequests"]
     assert not seen["consoleErrors"], seen["consoleErrors"]
     assert (ARTIFACTS / "chat-citation.png").stat().st_size > 10_000
+
+
+LIBRARY = ROOT / "tests" / "browser" / "library.mjs"
+TEAM = "Team 设施"
+PARKING = "# Parking\n\nEach employee gets one parking permit. The parking permit costs 15 euros per month.\n"
+
+
+def test_chat_page_files_copy_regenerate_and_knowledge_bases(
+    api_settings: Settings, components: RecordingComponents, tmp_path: Path
+) -> None:
+    """Files ingested on the server (as `rag ingest FOLDER` does): the last used knowledge base comes back,
+    the new-knowledge-base dialog follows the server's rule, failed files are counted and listed, a cited
+    file opens (a PDF at its page), an answer is copied and regenerated in place."""
+    if shutil.which("node") is None or not (ROOT / "tests/browser/node_modules/playwright-core").is_dir():
+        pytest.skip("run scripts/install-browser.sh first (chromium + playwright-core)")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("run scripts/install-browser.sh first (Debian chromium)")
+    root = tmp_path / "team-docs"
+    (root / "policies").mkdir(parents=True)
+    (root / "policies" / "parking.md").write_text(PARKING, encoding="utf-8")
+    (root / "broken.pdf").write_bytes(b"%PDF-1.7\nnot really a PDF\n")
+    write_pdf(
+        root / "manual.pdf",
+        "Coffee machine manual",
+        [
+            (
+                "Introduction",
+                "This manual describes the espresso machine in the office kitchen and its parts.",
+            ),
+            ("Cleaning", "The coffee machine is descaled every Tuesday by the facilities team."),
+        ],
+    )
+    report = components.ingest_pipeline().run([root], TEAM)
+    assert report.count("added") == 2 and report.count("failed") == 1, report.to_json()
+    app = create_app(variant(api_settings, api_keys=[KEY], warm_up=False), components)
+    with ServerThread(app) as server:
+        result = subprocess.run(
+            ["node", str(LIBRARY), server.url, str(ARTIFACTS), KEY, TEAM, api_settings.collection],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=LIBRARY.parent,
+        )
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["i18nMissing"] == []
+    # The knowledge base: the default one first, then the last used one; a gone one falls back.
+    assert seen["firstCollection"] == api_settings.collection
+    assert seen["afterReload"] == TEAM
+    assert seen["afterGone"] == api_settings.collection == seen["rememberedAfterGone"]
+    # Counts agree with the list; the failed file shows its status and why.
+    assert seen["documentCount"] == "3" == str(seen["listed"]) and seen["failedBadge"].lower() == "1 failed"
+    assert seen["optionLabel"] == f"{TEAM} (3)"
+    assert seen["documentNames"] == ["broken.pdf", "manual.pdf", "policies/parking.md"]
+    assert "failed" in seen["failedItem"] and "broken.pdf" in seen["failedItem"], seen["failedItem"]
+    assert seen["failedClickable"] == 0
+    # The dialog: the server's rule, bad names refused without a request, the new one selected.
+    assert "any language" in seen["rule"] and "64" in seen["rule"] and "letters, digits" not in seen["rule"]
+    assert seen["refused"] == {
+        "a/b": "The name contains / or \\ or a control character.",
+        "..": "The name cannot be only dots.",
+        "65 x": "The name is longer than 64 characters.",
+        "   ": "Enter a name.",
+    }
+    assert seen["postsForBadNames"] == 0 and seen["dialogStillOpen"] == 1
+    assert seen["selectWhileDialog"] == seen["afterEscape"] == api_settings.collection
+    assert seen["created"] == "Facilities 设施" == seen["rememberedCreated"]
+    assert all(row["same"] for row in seen["agreement"]), seen["agreement"]
+    assert {row["server"] for row in seen["agreement"]} == {201, 422}
+    # Sources are paths relative to the ingested folder; copy and regenerate.
+    assert seen["sourceNames"] and all(not s.startswith("/") for s in seen["sourceNames"]), seen[
+        "sourceNames"
+    ]
+    assert any(s.startswith("policies/parking.md") for s in seen["sourceNames"]), seen["sourceNames"]
+    assert seen["copiedLabel"] == "Copied"
+    assert (
+        seen["clipboard"].startswith(seen["answer"].split("\n")[0][:20])
+        and "policies/parking.md" in seen["clipboard"]
+    )
+    assert seen["regenerateRequests"] == 1 and seen["answersShown"] == 1
+    assert seen["storedRoles"] == ["user", "assistant"] and seen["answerReplaced"]
+    assert seen["regenerateButtons"] == 1
+    # The cited file opens in a new tab, from the API with the key; a PDF at the cited page.
+    assert "policies/parking.md" in seen["citationMeta"] and seen["openLabel"] == "Open the file"
+    assert seen["textTabUrl"].startswith("blob:") and "15 euros per month" in seen["textTab"]
+    assert "15 euros per month" in seen["listTab"]
+    assert seen["pdfCited"], "the PDF question did not cite manual.pdf"
+    assert seen["pdfOpenLabel"] == "Open the file at page 2" and seen["pdfType"] == "application/pdf"
+    assert seen["pdfTabUrl"].startswith("blob:") and seen["pdfTabUrl"].endswith("#page=2")
+    assert seen["zhTitle"] == "新建知识库" and "任何语言" in seen["zhRule"]
+    assert not seen["failedRequests"], seen["failedRequests"]
+    assert not seen["consoleErrors"], seen["consoleErrors"]
