@@ -98,7 +98,7 @@ def test_chat_page_files_copy_regenerate_and_knowledge_bases(
     app = create_app(variant(api_settings, api_keys=[KEY], warm_up=False), components)
     with ServerThread(app) as server:
         result = subprocess.run(
-            ["node", str(LIBRARY), server.url, str(ARTIFACTS), KEY, TEAM, api_settings.collection],
+            ["node", str(LIBRARY), server.url, str(ARTIFACTS), KEY, TEAM, str(root)],
             capture_output=True,
             text=True,
             timeout=600,
@@ -147,6 +147,10 @@ def test_chat_page_files_copy_regenerate_and_knowledge_bases(
     assert "policies/parking.md" in seen["citationMeta"] and seen["openLabel"] == "Open the file"
     assert seen["textTabUrl"].startswith("blob:") and "15 euros per month" in seen["textTab"]
     assert "15 euros per month" in seen["listTab"]
+    assert seen["movedError"].startswith(
+        "Cannot open the file: the file of 'policies/parking.md' is no longer where it was ingested from"
+    )
+    assert seen["tabsLeftOpen"] == 0
     assert seen["pdfCited"], "the PDF question did not cite manual.pdf"
     assert seen["pdfOpenLabel"] == "Open the file at page 2" and seen["pdfType"] == "application/pdf"
     assert seen["pdfTabUrl"].startswith("blob:") and seen["pdfTabUrl"].endswith("#page=2")

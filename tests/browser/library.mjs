@@ -1,13 +1,13 @@
 // Drives the chat page in headless Chromium through what a user does with a knowledge base of files
 // ingested on the server: the last used knowledge base comes back, a new one is made in a dialog whose
 // rule is the server's, failed files are counted and shown, a cited file opens, an answer is copied and
-// regenerated. Usage: node library.mjs BASE_URL ARTIFACT_DIR API_KEY COLLECTION DEFAULT_COLLECTION
+// regenerated. Usage: node library.mjs BASE_URL ARTIFACT_DIR API_KEY COLLECTION INGESTED_FOLDER
 // Prints one JSON line with what it saw; exits non-zero on failure (after saving a screenshot).
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
-const [baseUrl, artifacts, apiKey, collection, defaultCollection] = process.argv.slice(2);
+const [baseUrl, artifacts, apiKey, collection, folder] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
 const seen = { consoleErrors: [], failedRequests: [], requests: [] };
 let expectRejections = false;
@@ -21,8 +21,8 @@ await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: 
 await context.addInitScript((key) => localStorage.setItem("rag.apiKey", key), apiKey);
 const page = await context.newPage();
 page.on("console", (msg) => {
-  // The name-rule comparison below sends names the server refuses: Chromium logs each 422.
-  const expected = expectRejections && msg.text().includes("status of 422");
+  // Where the script asks for what the server refuses (bad names: 422, a moved file: 404), Chromium logs it.
+  const expected = expectRejections && msg.text().includes(`status of ${expectRejections}`);
   if (msg.type() === "error" && !expected) seen.consoleErrors.push(msg.text());
 });
 page.on("requestfailed", (req) => {
@@ -118,7 +118,7 @@ try {
     "Küche & 厨房 (2F)", "\u3000全角空格\u3000", "x".repeat(64), "x".repeat(65), "e\u0301".repeat(64), "a/b", "a\\b",
     "..", "...x", "tab\there", "\u200bzero-width", "\ufeffbom", "\u001cfile-separator", "line\nbreak", "😀".repeat(64),
   ];
-  expectRejections = true;
+  expectRejections = "422";
   seen.agreement = await page.evaluate(
     async ({ names, key }) => {
       const out = [];
@@ -184,6 +184,20 @@ try {
   seen.textTabUrl = textTab.url();
   seen.textTab = await textTab.locator("body").innerText();
   await textTab.close();
+  // Moved away after it was ingested: the dialog says so, and no empty tab stays open.
+  renameSync(join(folder, "policies/parking.md"), join(folder, "policies/parking.moved"));
+  try {
+    const pages = context.pages().length;
+    expectRejections = "404";
+    await page.click("#citation-open");
+    await page.waitForSelector("#citation-file-error:not([hidden])", { timeout: 10_000 });
+    seen.movedError = await page.locator("#citation-file-error").innerText();
+    await page.waitForTimeout(300);
+    seen.tabsLeftOpen = context.pages().length - pages;
+    expectRejections = false;
+  } finally {
+    renameSync(join(folder, "policies/parking.moved"), join(folder, "policies/parking.md"));
+  }
   await page.keyboard.press("Escape");
 
   // A cited PDF page opens at that page.
