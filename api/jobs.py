@@ -109,7 +109,10 @@ class JobRegistry:
             report = run(progress)
             failed = report.count("failed")
             status = "failed" if failed and failed == len(report.outcomes) else "done"
-            self._update(job_id, status=status, report=report.to_json(), current="")
+            summary = report.to_json()
+            for failure in summary["failures"]:  # the upload's file name, not its path on the server
+                failure["path"] = names.get(failure["path"], Path(failure["path"]).name)
+            self._update(job_id, status=status, report=summary, current="")
         except RagError as exc:
             self._update(job_id, status="failed", error=str(exc), current="")
         except Exception as exc:

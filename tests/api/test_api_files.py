@@ -174,6 +174,8 @@ def test_failed_files_are_counted_and_listed(secured: TestClient) -> None:
         "coffee.md": "added",
         "broken.pdf": "failed",
     }
+    failures = response.json()["report"]["failures"]  # named as uploaded, not by their server path
+    assert [f["path"] for f in failures] == ["broken.pdf"] and failures[0]["status"] == "failed"
 
     listing = documents(secured, "with failures")
     assert (listing["documents"], listing["failed"], len(listing["items"])) == (1, 1, 2)
