@@ -25,7 +25,7 @@ from rag.errors import InvalidInputError, RagError
 from rag.llm.base import CancelToken, ChatMessage
 from rag.query.pipeline import Delta, Final
 from rag.query.request import QueryRequest
-from rag.types import QueryResponse
+from rag.types import Evidence, QueryResponse
 from vectorstore.catalog import DocumentRow
 
 log = logging.getLogger("rag.api")
@@ -98,20 +98,24 @@ class QueryService:
         """Sources as users know them: the path relative to the folder given to `rag ingest`, or the file
         name of an upload; never a path on the server. The catalog keeps the absolute path (the key of
         incremental ingest); `doc_id` still names the document (its file: GET .../documents/{doc_id}/file)."""
-        items = [*response.context, *response.citations]
-        if not items:
-            return response
-        try:
-            info = self.state.components.index.collection(response.collection)
-        except RagError:
-            info = None
-        shown: dict[str, str] = {}
-        for item in items:
-            if item.doc_id not in shown:
-                row = self.state.components.catalog.document(info.name, item.doc_id) if info else None
-                shown[item.doc_id] = public_source(item.source, row)
-            item.source = shown[item.doc_id]
+        public_sources(self.state, response.collection, [*response.context, *response.citations])
         return response
+
+
+def public_sources(state: AppState, collection: str, items: Sequence[Evidence]) -> None:
+    """Replace each item's `source` by what users see (see QueryService.public). Blocking (catalog)."""
+    if not items:
+        return
+    try:
+        info = state.components.index.collection(collection)
+    except RagError:
+        info = None
+    shown: dict[str, str] = {}
+    for item in items:
+        if item.doc_id not in shown:
+            row = state.components.catalog.document(info.name, item.doc_id) if info else None
+            shown[item.doc_id] = public_source(item.source, row)
+        item.source = shown[item.doc_id]
 
 
 def public_source(source: str, row: DocumentRow | None) -> str:

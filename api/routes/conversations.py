@@ -17,7 +17,7 @@ from api.schemas import (
     MessageResult,
     RegenerateBody,
 )
-from api.service import QueryService, collect, first_event, sse_response
+from api.service import QueryService, collect, first_event, public_sources, sse_response
 from api.state import AppState, StateDep
 from rag.types import QueryResponse
 
@@ -39,7 +39,14 @@ async def list_conversations(state: StateDep) -> list[ConversationSummary]:
 
 @router.get("/{conversation_id}", response_model=Conversation)
 async def get_conversation(conversation_id: str, state: StateDep) -> Conversation:
-    return await to_thread.run_sync(state.conversations.get, conversation_id)
+    def work() -> Conversation:
+        conversation = state.conversations.get(conversation_id)
+        # Answers stored before sources were made relative may still hold server paths.
+        cited = [c for m in conversation.messages for c in m.citations]
+        public_sources(state, conversation.collection, cited)
+        return conversation
+
+    return await to_thread.run_sync(work)
 
 
 @router.delete("/{conversation_id}", status_code=204)

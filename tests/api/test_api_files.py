@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from rag.settings import Settings
+from rag.types import Citation
 from tests.api._apitools import RecordingComponents, variant
 from tests.helpers import write_pdf
 
@@ -217,3 +218,21 @@ def test_one_collection_name_rule(secured: TestClient, name: str, status: int) -
     else:
         assert response.json()["name"] == name.strip()
         assert secured.delete(f"/v1/collections/{name.strip()}").status_code == 204
+
+
+def test_answers_stored_with_server_paths_are_shown_relative(secured: TestClient, cli_folder: Path) -> None:
+    """A conversation saved before sources were made relative shows them relative too."""
+    doc = by_name(secured, COLLECTION)["facilities/outdoor/garden.md"]
+    store = secured.app.state.rag.conversations  # type: ignore[attr-defined]
+    conversation = store.create("older", COLLECTION)
+    store.add_message(conversation.id, "user", "When are the compost bins emptied?")
+    old = Citation(
+        id=1,
+        doc_id=doc["doc_id"],
+        source=str(cli_folder / "facilities/outdoor/garden.md"),
+        title="",
+        text=GARDEN,
+    )
+    store.add_message(conversation.id, "assistant", "On Fridays [1].", citations=[old])
+    shown = secured.get(f"/v1/conversations/{conversation.id}").json()["messages"][1]["citations"]
+    assert [c["source"] for c in shown] == ["facilities/outdoor/garden.md"]
