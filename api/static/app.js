@@ -82,6 +82,10 @@ const api = (method, path, body) => withKey(() => request(method, path, body));
 // Shown in a new tab; anything else is saved as a download (it could run script in this page's origin).
 const INLINE_TYPES = /^(application\/pdf|image\/(png|jpeg|gif|webp)|text\/plain)(;|$)/;
 
+// What the server sends inline (api/files.py): a tab is opened for these, the rest is downloaded.
+const VIEWABLE = /(\.(pdf|png|jpe?g|gif|webp|txt|text|md|markdown|csv|tsv|log)|\/[^./]+|^[^./]+)$/i;
+const isPdf = (name) => /\.pdf$/i.test(name);
+
 function filePath(collection, docId) {
   return `/v1/collections/${encodeURIComponent(collection)}/documents/${encodeURIComponent(docId)}/file`;
 }
@@ -89,7 +93,7 @@ function filePath(collection, docId) {
 /** Open a document's original file (at `page` of a PDF). Resolves when it is open; throws ApiError. */
 async function openFile(collection, docId, name, page) {
   // Opened now, inside the click, so that no popup blocker stops it; filled once the file is here.
-  const tab = window.open("", "_blank");
+  const tab = VIEWABLE.test(name) ? window.open("", "_blank") : null;
   try {
     const file = await withKey(() => fetchFile(filePath(collection, docId)));
     const url = URL.createObjectURL(file.blob);
@@ -123,8 +127,8 @@ function where(item) {
 function openCitation(item) {
   const dialog = $("citation");
   dialog.item = item;
-  const hasPage = item.page !== null && item.page !== undefined;
-  $("citation-open-label").textContent = hasPage ? t("openFileAtPage", { p: item.page }) : t("openFile");
+  const atPage = item.page !== null && item.page !== undefined && isPdf(item.source);
+  $("citation-open-label").textContent = atPage ? t("openFileAtPage", { p: item.page }) : t("openFile");
   $("citation-open").hidden = !item.doc_id || !item.collection;
   $("citation-file-error").hidden = true;
   $("citation-number").textContent = item.id;

@@ -65,6 +65,7 @@ def test_chat_page_upload_ask_stream_and_open_a_citation(
 
 LIBRARY = ROOT / "tests" / "browser" / "library.mjs"
 TEAM = "Team 设施"
+LOCKERS = "<html><body><p>Lockers are assigned by the front desk.</p><script>alert(1)</script></body></html>"
 PARKING = "# Parking\n\nEach employee gets one parking permit. The parking permit costs 15 euros per month.\n"
 
 
@@ -82,6 +83,7 @@ def test_chat_page_files_copy_regenerate_and_knowledge_bases(
     (root / "policies").mkdir(parents=True)
     (root / "policies" / "parking.md").write_text(PARKING, encoding="utf-8")
     (root / "broken.pdf").write_bytes(b"%PDF-1.7\nnot really a PDF\n")
+    (root / "lockers.html").write_text(LOCKERS, encoding="utf-8")
     write_pdf(
         root / "manual.pdf",
         "Coffee machine manual",
@@ -94,7 +96,7 @@ def test_chat_page_files_copy_regenerate_and_knowledge_bases(
         ],
     )
     report = components.ingest_pipeline().run([root], TEAM)
-    assert report.count("added") == 2 and report.count("failed") == 1, report.to_json()
+    assert report.count("added") == 3 and report.count("failed") == 1, report.to_json()
     app = create_app(variant(api_settings, api_keys=[KEY], warm_up=False), components)
     with ServerThread(app) as server:
         result = subprocess.run(
@@ -112,11 +114,13 @@ def test_chat_page_files_copy_regenerate_and_knowledge_bases(
     assert seen["afterReload"] == TEAM
     assert seen["afterGone"] == api_settings.collection == seen["rememberedAfterGone"]
     # Counts agree with the list; the failed file shows its status and why.
-    assert seen["documentCount"] == "3" == str(seen["listed"]) and seen["failedBadge"].lower() == "1 failed"
-    assert seen["optionLabel"] == f"{TEAM} (3)"
-    assert seen["documentNames"] == ["broken.pdf", "manual.pdf", "policies/parking.md"]
+    assert seen["documentCount"] == "4" == str(seen["listed"]) and seen["failedBadge"].lower() == "1 failed"
+    assert seen["optionLabel"] == f"{TEAM} (4)"
+    assert seen["documentNames"] == ["broken.pdf", "lockers.html", "manual.pdf", "policies/parking.md"]
     assert "failed" in seen["failedItem"] and "broken.pdf" in seen["failedItem"], seen["failedItem"]
     assert seen["failedClickable"] == 0
+    assert seen["downloadName"] == "lockers.html" and seen["downloadText"] == LOCKERS
+    assert seen["tabsForDownload"] == 0
     # The dialog: the server's rule, bad names refused without a request, the new one selected.
     assert "any language" in seen["rule"] and "64" in seen["rule"] and "letters, digits" not in seen["rule"]
     assert seen["refused"] == {

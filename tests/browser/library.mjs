@@ -226,6 +226,15 @@ try {
   seen.listTab = await listTab.locator("body").innerText();
   await listTab.close();
   seen.failedClickable = await page.locator("#document-list .document[data-status='failed'] button.name").count();
+  // HTML could run script in the page's origin: it is saved as a download, never shown in a tab.
+  const tabsBefore = context.pages().length;
+  const [download] = await Promise.all([
+    page.waitForEvent("download", { timeout: 30_000 }),
+    page.locator("#document-list button.name", { hasText: "lockers.html" }).click(),
+  ]);
+  seen.downloadName = download.suggestedFilename();
+  seen.downloadText = readFileSync(await download.path(), "utf8");
+  seen.tabsForDownload = context.pages().length - tabsBefore;
 
   // 7. Chinese UI: the dialog's rule in Chinese.
   const zh = await browser.newContext({ viewport: { width: 1280, height: 820 }, locale: "zh-CN" });
