@@ -51,17 +51,12 @@ def ask(
         if server is not None:
             body = _request_body(settings, question, collection, top_k, question_filters, retrieval_only)
             result = server.query(body)
-            if json_output:
-                print_json(result)
-                return
-            response = QueryResponse.model_validate(result)
         else:
-            maybe = _ask_in_process(
-                settings, question, collection, top_k, question_filters, retrieval_only, json_output
-            )
-            if maybe is None:
-                return
-            response = maybe
+            result = _ask_in_process(settings, question, collection, top_k, question_filters, retrieval_only)
+    if json_output:
+        print_json(result)
+        return
+    response = QueryResponse.model_validate(result)
     _print(response, retrieval_only)
     if not response.context:
         why = (
@@ -121,11 +116,9 @@ def _ask_in_process(
     top_k: int | None,
     filters: _Filters,
     retrieval_only: bool,
-    json_output: bool,
-) -> QueryResponse | None:
-    """The pipeline in this process (models loaded here); None when the JSON was printed."""
+) -> dict[str, Any]:
+    """The pipeline in this process (models loaded here); the POST /v1/query response."""
     from rag.components import Components
-    from rag.query.pipeline import Delta, Final
     from rag.query.request import Filters, QueryRequest, epoch_seconds
 
     pipeline = Components(settings).query_pipeline()
@@ -141,17 +134,7 @@ def _ask_in_process(
         ),
         retrieval_only=retrieval_only,
     )
-    if json_output:
-        print_json(pipeline.run(request).model_dump())
-        return None
-    response: QueryResponse | None = None
-    for event in pipeline.stream(request):
-        if isinstance(event, Delta) and not retrieval_only:
-            continue
-        if isinstance(event, Final):
-            response = event.response
-    assert response is not None
-    return response
+    return pipeline.run(request).model_dump()
 
 
 def _print(response: QueryResponse, retrieval_only: bool) -> None:

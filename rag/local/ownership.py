@@ -14,6 +14,8 @@ import fcntl
 import os
 from pathlib import Path
 
+from rag.errors import ConfigError
+
 LOCK_NAME = "server.lock"
 
 
@@ -37,8 +39,14 @@ class DataDirLock:
     def _acquire(self, *, exclusive: bool, wait: bool) -> bool:
         if self._fd is not None:
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot open {self.path}: {exc.strerror or exc}",
+                hint="check that RAG_DATA_DIR points at a folder you can write to",
+            ) from None
         mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
         try:
             fcntl.flock(fd, mode if wait else mode | fcntl.LOCK_NB)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import BackendUnavailable
+from rag.errors import BackendUnavailable, ConfigError
 from rag.local.announcement import (
     Announcement,
     announcement_path,
@@ -128,3 +128,10 @@ def test_client_url() -> None:
     assert client_url("::1", 80) == "http://[::1]:80"
     assert client_url("127.0.0.1", 1) == "http://127.0.0.1:1"
     assert client_url("localhost", 1) == "http://localhost:1"
+
+
+def test_a_data_dir_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ConfigError, match="cannot open"):
+        DataDirLock(blocker / "data").try_acquire(exclusive=False)
