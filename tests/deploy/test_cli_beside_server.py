@@ -1,7 +1,8 @@
 """The CLI beside a running `rag serve` on one data dir (embedded Chroma), with real processes: the
 server announces itself, `rag ingest` and `rag ask` go through it while HTTP queries run (no 503, the new
 document found both ways); the server killed mid-ingest leaves every document whole or absent and the
-next run finishes the work; a killed server's announcement is ignored, then cleaned up by the next start."""
+next run finishes the work; a killed server's announcement is ignored, then cleaned up by the next start;
+a server started while a command works in-process waits for it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
+from rag.local.discovery import server_or_in_process
+from rag.settings import Settings
 from tests.helpers import REPO
 from tests.servers import RagServer, free_port, rag_command, rag_env, run_rag
 
@@ -213,3 +216,29 @@ def test_a_killed_servers_announcement_is_ignored_then_cleaned_up(tmp_path: Path
         assert f"removed the announcement of a server that is gone (pid {dead_pid})" in api2.log()
         assert retrieve(client, QUESTION, "docs")["context"][0]["source"].endswith("robot-faq.html")
         assert cli_retrieve(QUESTION, "docs", env)["context"][0]["source"].endswith("robot-faq.html")
+
+
+def test_a_server_waits_for_in_process_work_then_serves(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    env = rag_env(data_dir)
+    ingested = run_rag(["ingest", str(REPO / "samples"), "--collection", "docs", "--json"], env)
+    assert ingested.returncode == 0, ingested.stderr
+    api = RagServer(tmp_path / "api", env)
+    try:
+        # this test process plays an in-process `rag ingest`, with the real code path
+        with server_or_in_process(Settings(data_dir=data_dir), write=True) as server:
+            assert server is None
+            api.start(wait=False)
+            deadline = time.monotonic() + 120
+            while "waiting for rag commands working in" not in api.log():
+                assert api.alive and time.monotonic() < deadline, api.log()
+                time.sleep(0.1)
+            with pytest.raises(httpx.TransportError):
+                httpx.get(api.url + "/healthz", timeout=2)
+            assert not (data_dir / "server.json").exists()
+        api.wait_ready()
+        assert api.proc is not None and announcement(data_dir)["pid"] == api.proc.pid
+        with api.client() as client:
+            assert retrieve(client, QUESTION, "docs")["context"][0]["source"].endswith("robot-faq.html")
+    finally:
+        api.stop()
