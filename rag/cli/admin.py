@@ -24,6 +24,7 @@ def _components() -> Components:
 
     return Components(load_settings())
 
+
 collections_app = typer.Typer(help="List or delete collections.", no_args_is_help=True)
 
 
