@@ -128,6 +128,12 @@ def test_cli_ingest_and_ask_go_through_a_running_server(tmp_path: Path) -> None:
         second = run_rag(["serve", "--port", str(free_port())], env, timeout=120)
         assert second.returncode == 2 and "already served by `rag serve`" in second.stderr, second.stderr
 
+        scratch = run_rag(["ingest", str(new_dir), "--collection", "scratch", "--json"], env)
+        assert scratch.returncode == 0, scratch.stderr
+        deleted = run_rag(["collections", "delete", "scratch", "--yes"], env)
+        assert deleted.returncode == 0, deleted.stderr
+        assert client.get("/v1/collections/scratch").status_code == 404
+
     assert not (data_dir / "server.json").exists(), "a clean stop withdraws the announcement"
     in_process = cli_retrieve(NEW_QUESTION, "docs", env)["context"]  # no server: in-process, as before
     assert in_process[0]["source"].endswith("zephyr-pump.md")
