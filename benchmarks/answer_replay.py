@@ -76,7 +76,9 @@ def generate(out: Path, sets: Sequence[Path], split: str, limit: int | None) -> 
 
 
 def replay(rows: Sequence[Row], bench: Path) -> dict[str, list[QuestionRecord]]:
-    answer = load_settings().answer
+    settings = load_settings()
+    answer = settings.answer
+    threshold = Components(settings).query_pipeline().support_threshold()
     sets: dict[str, EvalSet] = {}
     records: dict[str, list[QuestionRecord]] = {}
     for row in rows:
@@ -94,6 +96,7 @@ def replay(rows: Sequence[Row], bench: Path) -> dict[str, list[QuestionRecord]]:
                 withhold_unsupported=answer.withhold_unsupported,
                 drop_unsupported=answer.drop_unsupported_sentences,
                 quote_unsupported=answer.quote_unsupported,
+                support_threshold=threshold,
             )
             cited = list(final.cited.used_ids) if final.cited is not None else []
             outcome = Outcome(context=context, answer=final.text, cited=cited, refused=final.refused)

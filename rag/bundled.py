@@ -16,6 +16,10 @@ SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BUNDLED_EVIDENCE_TOKENS = 1000
 """The evidence budget (embedder tokens) for the bundled 135M model, chosen by measurement (docs/eval.md);
 larger models get half their context window."""
+BUNDLED_SUPPORT_THRESHOLD = 0.8
+"""The share of a claim's words its source sentence must hold, for the bundled 135M model: its own
+sentences are mostly wrong, so its answers are held to nearly the source's words and the evidence is
+quoted otherwise (docs/eval.md). Other models keep the citation check's default."""
 
 
 def _package_dir(package: str, install_hint: str) -> Path:

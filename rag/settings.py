@@ -225,6 +225,13 @@ class AnswerSettings(Section):
         "its context window left after the answer budget, or the measured budget of the bundled model",
     )
     max_new_tokens: int = Field(160, ge=1, description="answer length limit in tokens")
+    min_support: float = Field(
+        0,
+        ge=0,
+        le=1,
+        description="share of an answer sentence's claim words that one sentence of its cited source must "
+        "hold; 0 = derived: 0.5, or 0.8 for the bundled 135M model, whose own sentences are mostly wrong",
+    )
     min_term_coverage: float = Field(
         0.5,
         ge=0,

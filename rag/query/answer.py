@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ingest.chunking import sentence_spans
 from rag.language import alternation
 from rag.llm.base import LLM, ChatMessage
-from rag.query.citations import CitedAnswer, attribute
+from rag.query.citations import SUPPORT_THRESHOLD, CitedAnswer, attribute
 from rag.query.passages import Passage, sentence_window
 from vectorstore.lexical_tokens import has_cjk
 
@@ -142,6 +142,7 @@ class Answerer:
         withhold_unsupported: bool = True,
         drop_unsupported: bool = True,
         quote_unsupported: bool = False,
+        support_threshold: float = SUPPORT_THRESHOLD,
     ) -> FinalAnswer:
         """Citations checked against the sources. Sentences no source supports are dropped
         (`drop_unsupported`); an answer with no supported sentence at all is withheld (it would be made
@@ -155,11 +156,15 @@ class Answerer:
         if is_refusal(text[spans[0][0] : spans[0][1]]):
             # "I don't know" - unless the model goes on to give a supported answer after all
             rest = text[spans[1][0] :] if len(spans) > 1 else ""
-            cited = attribute(rest, sources, drop_unsupported=True, question=question)
+            cited = attribute(
+                rest, sources, drop_unsupported=True, question=question, threshold=support_threshold
+            )
             if not cited.used_ids:
                 return FinalAnswer(REFUSAL[lang], True, None)
             text = rest
-        cited = attribute(text, sources, drop_unsupported=drop_unsupported, question=question)
+        cited = attribute(
+            text, sources, drop_unsupported=drop_unsupported, question=question, threshold=support_threshold
+        )
         if withhold_unsupported and not cited.used_ids:
             best = _quote_span(passages[0]) if passages else ""
             if quote_unsupported and best:

@@ -95,19 +95,24 @@ def support(sentence_tokens: AbstractSet[str], source_tokens: AbstractSet[str]) 
     return len(sentence_tokens & source_tokens) / len(sentence_tokens)
 
 
-def colocated(claim: AbstractSet[str], about: AbstractSet[str], sentences: Sequence[frozenset[str]]) -> bool:
+def colocated(
+    claim: AbstractSet[str],
+    about: AbstractSet[str],
+    sentences: Sequence[frozenset[str]],
+    threshold: float = SUPPORT_THRESHOLD,
+) -> bool:
     """Whether what a sentence adds (`claim`) sits in the source next to what it is about (`about`: the
     question's words the sentence repeats, or all of them): one source sentence (given by its content
-    tokens) holds at least half of what it is about, a number of the claim if it has any, and at least
-    half of the claim or all its numbers. "Allen had 11 sacks", for a question about Allen's sacks, is
-    not supported by a source where 11 is another player's count."""
+    tokens) holds at least `threshold` of what it is about, a number of the claim if it has any, and at
+    least that share of the claim or all its numbers. "The ferry leaves at 9", for a question about the
+    ferry, is not supported by a source where 9 is the bus's hour."""
     if not about or not claim:
         return True
     numbers = {t for t in claim if t.startswith("#")}
     return any(
         (not numbers or numbers & s)
-        and (len(s & claim) >= len(claim) * SUPPORT_THRESHOLD or (numbers and numbers <= s))
-        and len(s & about) >= len(about) * SUPPORT_THRESHOLD
+        and (len(s & claim) >= len(claim) * threshold or (numbers and numbers <= s))
+        and len(s & about) >= len(about) * threshold
         for s in sentences
     )
 
@@ -190,7 +195,7 @@ class _Sources:
         scores = {
             i: support(claim, tokens)
             if all(mentions(self.texts[i], name) for name in names)
-            and colocated(claim, about, self.sentences[i])
+            and colocated(claim, about, self.sentences[i], threshold)
             else 0.0
             for i, tokens in self.tokens.items()
         }

@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from rag.bundled import BUNDLED_EVIDENCE_TOKENS
+from rag.bundled import BUNDLED_EVIDENCE_TOKENS, BUNDLED_SUPPORT_THRESHOLD
 from rag.errors import InvalidInputError, StageError
 from rag.llm.base import LLM, CancelToken, GenerationOptions
 from rag.llm.common import CountedStream
 from rag.query.answer import REFUSAL, Answerer, language
+from rag.query.citations import SUPPORT_THRESHOLD
 from rag.query.compress import ContextCompressor
 from rag.query.corroborate import Corroboration
 from rag.query.evidence import EvidenceStrength
@@ -196,6 +197,7 @@ class QueryPipeline:
             withhold_unsupported=answer.withhold_unsupported,
             drop_unsupported=answer.drop_unsupported_sentences,
             quote_unsupported=answer.quote_unsupported,
+            support_threshold=self.support_threshold(),
         )
         response.context = _evidence(used)
         response.answer = final.text
@@ -264,10 +266,20 @@ class QueryPipeline:
         answer = self.settings.answer
         if answer.context_tokens:
             return answer.context_tokens
-        llm = self.settings.llm
-        if llm.backend == "llamacpp" and not llm.model and not llm.context_window:
+        if self._bundled_llm():
             return BUNDLED_EVIDENCE_TOKENS
         return max(MIN_DERIVED_BUDGET, (self._llm().context_window - answer.max_new_tokens) // 2)
+
+    def support_threshold(self) -> float:
+        """The citation check's support threshold: the setting, else the bundled model's, else the
+        check's default."""
+        if self.settings.answer.min_support:
+            return self.settings.answer.min_support
+        return BUNDLED_SUPPORT_THRESHOLD if self._bundled_llm() else SUPPORT_THRESHOLD
+
+    def _bundled_llm(self) -> bool:
+        llm = self.settings.llm
+        return llm.backend == "llamacpp" and not llm.model and not llm.context_window
 
 
 def _rounded(timings: dict[str, float]) -> dict[str, float]:

@@ -214,6 +214,19 @@ def test_an_unsupported_answer_is_replaced_by_a_quote_of_the_best_evidence_on_on
     assert final.cited is not None and final.cited.used_ids == [1]
 
 
+def test_a_stricter_support_threshold_quotes_the_source_instead_of_a_loose_paraphrase() -> None:
+    harbour = passage("The ferry to Halden leaves from pier 4 every forty minutes on weekdays.")
+    harbour.core = harbour.text
+    question = "Where does the ferry to Halden leave from?"
+    loose = "It leaves from pier 4 on weekdays, by the market [1]."
+    kept = Answerer(None).finish(question, loose, [harbour], quote_unsupported=True)  # type: ignore[arg-type]
+    assert not kept.quoted and not kept.refused and "pier 4" in kept.text
+    strict = Answerer(None).finish(  # type: ignore[arg-type]
+        question, loose, [harbour], quote_unsupported=True, support_threshold=0.8
+    )
+    assert strict.quoted and not strict.refused and harbour.text in strict.text
+
+
 def test_a_quote_keeps_the_sentences_around_the_best_one_and_stays_short() -> None:
     best = "The ferry to Halden leaves from pier 4."
     text = (

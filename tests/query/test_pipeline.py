@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from rag.bundled import BUNDLED_EVIDENCE_TOKENS
+from rag.bundled import BUNDLED_EVIDENCE_TOKENS, BUNDLED_SUPPORT_THRESHOLD
 from rag.components import Components
 from rag.errors import InvalidInputError, NotFoundError
 from rag.llm.base import ChatMessage
 from rag.query.answer import REFUSAL, UNSUPPORTED
-from rag.query.citations import attribute
+from rag.query.citations import SUPPORT_THRESHOLD, attribute
 from rag.query.pipeline import Delta, Final
 from rag.query.request import Filters, QueryRequest, Stage
 from rag.types import QueryResponse
@@ -279,6 +279,18 @@ def test_the_evidence_budget_is_the_setting_the_bundled_models_or_half_the_windo
     assert e2e.query_pipeline().evidence_budget() == (2048 - answer.max_new_tokens) // 2
     monkeypatch.setattr(answer, "context_tokens", 123)
     assert e2e.query_pipeline().evidence_budget() == 123
+
+
+def test_the_support_threshold_is_the_setting_the_bundled_models_or_the_checks(
+    e2e: Components, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer, llm = e2e.settings.answer, e2e.settings.llm
+    monkeypatch.setattr(answer, "min_support", 0)
+    assert e2e.query_pipeline().support_threshold() == BUNDLED_SUPPORT_THRESHOLD
+    monkeypatch.setattr(llm, "context_window", 2048)  # a model of the user's own
+    assert e2e.query_pipeline().support_threshold() == SUPPORT_THRESHOLD < BUNDLED_SUPPORT_THRESHOLD
+    monkeypatch.setattr(answer, "min_support", 0.6)
+    assert e2e.query_pipeline().support_threshold() == 0.6
 
 
 FOUNDING = (
