@@ -103,8 +103,8 @@ def colocated(
 ) -> bool:
     """Whether what a sentence adds (`claim`) sits in the source next to what it is about (`about`: the
     question's words the sentence repeats, or all of them): one source sentence (given by its content
-    tokens) holds at least `threshold` of what it is about, a number of the claim if it has any, and at
-    least that share of the claim or all its numbers. "The ferry leaves at 9", for a question about the
+    tokens) holds at least half of what it is about, a number of the claim if it has any, and at least
+    `threshold` of the claim or all its numbers. "The ferry leaves at 9", for a question about the
     ferry, is not supported by a source where 9 is the bus's hour."""
     if not about or not claim:
         return True
@@ -112,7 +112,7 @@ def colocated(
     return any(
         (not numbers or numbers & s)
         and (len(s & claim) >= len(claim) * threshold or (numbers and numbers <= s))
-        and len(s & about) >= len(about) * threshold
+        and len(s & about) >= len(about) * SUPPORT_THRESHOLD
         for s in sentences
     )
 
