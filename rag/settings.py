@@ -185,6 +185,12 @@ class RetrievalSettings(Section):
     expansion_weight: float = Field(
         0.5, ge=0, description="fusion weight of each multi-query and HyDE ranking (the question's is 1)"
     )
+    rewrite: Literal["auto", "context", "llm", "off"] = Field(
+        "auto",
+        description="how a follow-up question is read with the conversation: context (searched with the "
+        "previous question), llm (the LLM writes a standalone question, checked), off; auto = llm for a "
+        "configured model, context for the bundled one. A new topic is always searched as asked",
+    )
 
 
 class RerankSettings(Section):

@@ -84,6 +84,7 @@ def eval_command(
     from rag.eval.dataset import load_set, select_split
     from rag.eval.report import EvalReport, ingest_line, rich_tables, table_console, to_markdown
     from rag.eval.runner import (
+        Conversation,
         PipelineSystem,
         RunResult,
         config_snapshot,
@@ -129,12 +130,24 @@ def eval_command(
     err_console.print(ingest_line(stats).replace("`", ""), highlight=False, soft_wrap=True)
 
     pipeline = components.query_pipeline()
-    variants: list[tuple[str, frozenset[Stage]]] = [("full", frozenset())]
-    variants += [(f"no-{s}", frozenset({cast(Stage, s)})) for s in stages]
+    variants: list[tuple[str, frozenset[Stage], Conversation, bool]] = [
+        ("full", frozenset(), "history", retrieval_only)
+    ]
+    variants += [(f"no-{s}", frozenset({cast(Stage, s)}), "history", retrieval_only) for s in stages]
+    if any(q.history for q in questions):  # conversational: what the history brings, retrieval only
+        variants += [
+            ("question-alone", frozenset(), "alone", True),
+            ("gold-rewrite", frozenset(), "gold", True),
+        ]
     runs: list[RunResult] = []
-    for label, disabled in variants:
+    for label, disabled, conversation, only_retrieval in variants:
         system = PipelineSystem(
-            pipeline, stats.collection, eval_set.docs_dir, retrieval_only=retrieval_only, disabled=disabled
+            pipeline,
+            stats.collection,
+            eval_set.docs_dir,
+            retrieval_only=only_retrieval,
+            disabled=disabled,
+            conversation=conversation,
         )
         if not runs:
             system.warm_up(questions)
@@ -142,7 +155,7 @@ def eval_command(
                 components.llm().warm_up()
         with _bar(label, show) as update:
             records = run_questions(system, questions, (lambda d, t: update(d, t, "")) if update else None)
-        runs.append(RunResult(label, records, sorted(disabled), retrieval_only))
+        runs.append(RunResult(label, records, sorted(disabled), only_retrieval))
 
     report = EvalReport(
         set_name=eval_set.name,

@@ -19,6 +19,7 @@ from typing import Any
 
 from rag.errors import InvalidInputError
 from rag.eval.text import has_cjk
+from rag.llm.base import ChatMessage
 
 QUESTIONS = "questions.jsonl"
 DOCS = "docs"
@@ -47,6 +48,16 @@ class Question:
     long_answer: str | None = None
     gold_passages: tuple[str, ...] = ()
     line: int = 0
+    history: tuple[ChatMessage, ...] = ()  # conversational sets: the turns before the question
+    standalone: str | None = None  # the set's gold rewrite of a follow-up (meta.standalone)
+    topic_shift: bool = False  # a new topic asked after the history (meta.topic_shift)
+
+    @property
+    def turn(self) -> str:
+        """ "single" (no history), "follow-up" or "topic-shift"."""
+        if not self.history:
+            return "single"
+        return "topic-shift" if self.topic_shift else "follow-up"
 
 
 @dataclass(slots=True)
@@ -121,6 +132,12 @@ def parse_question(obj: Any, docs_dir: Path, line: int) -> Question:
     long_answer = obj.get("long_answer")
     if long_answer is not None and not isinstance(long_answer, str):
         raise ValueError("field 'long_answer' must be a string or null")
+    meta = obj.get("meta") or {}
+    if not isinstance(meta, dict):
+        raise ValueError("field 'meta' must be an object")
+    standalone = meta.get("standalone")
+    if standalone is not None and (not isinstance(standalone, str) or not standalone.strip()):
+        raise ValueError("field 'meta.standalone' must be a non-empty string")
     return Question(
         id=qid,
         question=text,
@@ -131,7 +148,29 @@ def parse_question(obj: Any, docs_dir: Path, line: int) -> Question:
         long_answer=long_answer,
         gold_passages=_strings(obj, "gold_passages"),
         line=line,
+        history=_history(obj.get("history")),
+        standalone=standalone.strip() if standalone else None,
+        topic_shift=meta.get("topic_shift") is True,
     )
+
+
+def _history(value: Any) -> tuple[ChatMessage, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ValueError("field 'history' must be a list of {role, content} objects")
+    turns: list[ChatMessage] = []
+    for turn in value:
+        if (
+            not isinstance(turn, dict)
+            or turn.get("role") not in ("user", "assistant")
+            or not isinstance(turn.get("content"), str)
+        ):
+            raise ValueError(
+                'each turn of \'history\' must be {"role": "user" | "assistant", "content": "..."}'
+            )
+        turns.append(ChatMessage(turn["role"], turn["content"]))
+    return tuple(turns)
 
 
 def _check_layout(root: Path) -> None:

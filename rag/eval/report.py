@@ -143,6 +143,23 @@ def reach_table(runs: Sequence[RunResult]) -> tuple[list[str], list[list[str]]] 
     return header, rows
 
 
+def turn_table(runs: Sequence[RunResult]) -> tuple[list[str], list[list[str]]] | None:
+    """Conversational sets: hit@1 / hit@5 per kind of turn (follow-up, topic shift), one row per run."""
+    summaries = [(run, run.summary["turns"]) for run in runs]
+    kinds = list(dict.fromkeys(kind for _, turns in summaries for kind in turns))
+    if not kinds:
+        return None
+    header = ["run", *(f"{kind} hit@1 / @5" for kind in kinds)]
+    rows = []
+    for run, turns in summaries:
+        cells = []
+        for kind in kinds:
+            entry = turns.get(kind)
+            cells.append(f"{_fmt(entry['hit@1'])} / {_fmt(entry['hit@5'])} ({entry['n']})" if entry else "-")
+        rows.append([run.name, *cells])
+    return header, rows
+
+
 def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -176,6 +193,9 @@ def to_markdown(report: EvalReport) -> str:
     reach = reach_table(report.runs)
     if reach:
         parts += ["Answer reached by each stage", "", _markdown_table(*reach), ""]
+    turns = turn_table(report.runs)
+    if turns:
+        parts += ["Conversations: hit@k per kind of turn", "", _markdown_table(*turns), ""]
     parts += ["Latency per stage", "", _markdown_table(*latency_table(report.runs)), ""]
     return "\n".join(parts)
 
@@ -183,7 +203,12 @@ def to_markdown(report: EvalReport) -> str:
 def rich_tables(runs: Sequence[RunResult], title: str) -> list[Table]:
     tables = []
     reach = reach_table(runs)
-    captioned = [(title, metric_table(runs)), *([("answer reached by each stage", reach)] if reach else [])]
+    turns = turn_table(runs)
+    captioned = [
+        (title, metric_table(runs)),
+        *([("answer reached by each stage", reach)] if reach else []),
+        *([("conversations: hit@k per kind of turn", turns)] if turns else []),
+    ]
     for caption, (header, rows) in [*captioned, ("latency", latency_table(runs))]:
         table = Table(title=caption, show_header=True, header_style="bold")
         for i, name in enumerate(header):

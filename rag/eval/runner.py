@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ingest.report import STATUSES, FileOutcome
 from rag.components import Components
@@ -26,6 +26,7 @@ from rag.query.pipeline import QueryPipeline, StageTrace
 from rag.query.request import QueryRequest, Stage
 from rag.types import QueryResponse
 
+Conversation = Literal["history", "alone", "gold"]
 Progress = Callable[[int, int], None]
 System = Callable[[Question], Outcome]
 _FATAL = (BackendError, ConfigError, NotFoundError)
@@ -150,19 +151,27 @@ class PipelineSystem:
         *,
         retrieval_only: bool = False,
         disabled: frozenset[Stage] = frozenset(),
+        conversation: Conversation = "history",
     ) -> None:
         self.pipeline = pipeline
         self.collection = collection
         self.docs_dir = docs_dir
         self.retrieval_only = retrieval_only
         self.disabled = disabled
+        self.conversation = conversation
 
     def __call__(self, question: Question) -> Outcome:
+        """Ask the question: with its history ("history", as the chat page would), alone ("alone"), or
+        as the set's gold standalone rewrite where it has one, alone ("gold")."""
+        text = question.question
+        if self.conversation == "gold" and question.standalone:
+            text = question.standalone
         request = QueryRequest(
-            question=question.question,
+            question=text,
             collection=self.collection,
             retrieval_only=self.retrieval_only,
             disabled=self.disabled,
+            history=question.history if self.conversation == "history" else (),
         )
         trace = StageTrace()
         response = self.pipeline.run(request, trace=trace)

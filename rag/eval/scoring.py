@@ -66,6 +66,8 @@ class QuestionRecord:
     prompt_tokens: int | None
     error: str = ""
     reach: dict[str, bool] = field(default_factory=dict)  # a hit among what each stage handed on
+    turn: str = "single"  # Question.turn: single, follow-up or topic-shift
+    gold_rewrite: bool = False  # the set has a standalone rewrite of this question
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -123,6 +125,8 @@ def score(question: Question, outcome: Outcome) -> QuestionRecord:
         prompt_tokens=outcome.prompt_tokens,
         error=outcome.error,
         reach=_reach(question, outcome, flags),
+        turn=question.turn,
+        gold_rewrite=question.standalone is not None,
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from rag.eval.metrics import KS, MRR_K, mean, percentile
 from rag.eval.scoring import QuestionRecord
 
+TURNS = ("single", "follow-up", "topic-shift")
 STAGE_TIMINGS = ("rewrite", "retrieve", "rerank", "passages", "compress", "generate", "first_token", "total")
 
 
@@ -69,6 +70,17 @@ def summarize(records: Sequence[QuestionRecord]) -> dict[str, Any]:
                 "n": len(values),
             }
     tokens = [float(r.prompt_tokens) for r in ok if r.prompt_tokens is not None]
+    groups = {turn: [r for r in answerable if r.turn == turn] for turn in TURNS}
+    groups["follow-up with gold rewrite"] = [r for r in groups["follow-up"] if r.gold_rewrite]
+    turns = {
+        turn: {
+            "n": len(group),
+            **{f"hit@{k}": _rounded(_share([r.hits[k] for r in group])) for k in KS},
+            f"mrr@{MRR_K}": _rounded(mean([r.reciprocal_rank for r in group])),
+        }
+        for turn, group in groups.items()
+        if group
+    }
     return {
         "questions": len(records),
         "answerable": len(answerable),
@@ -78,6 +90,7 @@ def summarize(records: Sequence[QuestionRecord]) -> dict[str, Any]:
         "reach": reach,
         "answers": answers,
         "latency": latency,
+        "turns": turns if set(turns) != {"single"} else {},
         "prompt_tokens": {
             "mean": _rounded(mean(tokens), 1),
             "p50": _rounded(percentile(tokens, 50), 1),

@@ -119,15 +119,19 @@ class Answerer:
         self.llm = llm
 
     def messages(
-        self, question: str, passages: Sequence[Passage], max_new_tokens: int
+        self, question: str, passages: Sequence[Passage], max_new_tokens: int, *, earlier: str = ""
     ) -> tuple[list[ChatMessage], list[Passage]]:
-        """The prompt with as many passages (best first) as fit the model's context window."""
+        """The prompt with as many passages (best first) as fit the model's context window; `earlier`,
+        the user's previous question that a follow-up refers to, goes before the question."""
         lang = language(question)
         kept = list(passages)
+        label = "问题" if lang == "zh" else "Question"
+        asked = f"{label}: {question}"
+        if earlier:
+            asked = f"{'之前的问题' if lang == 'zh' else 'Earlier question'}: {earlier}\n{asked}"
         while True:
             sources = "\n\n".join(source_block(i + 1, p) for i, p in enumerate(kept))
-            label = "问题" if lang == "zh" else "Question"
-            user = f"{sources}\n\n{label}: {question}" if kept else f"{label}: {question}"
+            user = f"{sources}\n\n{asked}" if kept else asked
             messages = [ChatMessage("system", SYSTEM), ChatMessage("user", user)]
             if not kept or self.llm.count_tokens(messages) + max_new_tokens <= self.llm.context_window:
                 return messages, kept

@@ -59,6 +59,7 @@ SUPPORT_THRESHOLD = 0.5
 
 
 _SENTENCE_ENDS = ".。!！?？"
+_CODE = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z-]*\d[\w-]*(?<!-)")
 _CLAUSE_ENDS = ",，;；"
 
 
@@ -100,21 +101,54 @@ def colocated(
     about: AbstractSet[str],
     sentences: Sequence[frozenset[str]],
     threshold: float = SUPPORT_THRESHOLD,
+    ruled_out: AbstractSet[int] = frozenset(),
 ) -> bool:
     """Whether what a sentence adds (`claim`) sits in the source next to what it is about (`about`: the
     question's words the sentence repeats, or all of them): one source sentence (given by its content
-    tokens) holds at least half of what it is about, a number of the claim if it has any, and at least
-    `threshold` of the claim or all its numbers. "The ferry leaves at 9", for a question about the
-    ferry, is not supported by a source where 9 is the bus's hour."""
+    tokens; those at positions `ruled_out` do not count) holds at least half of what it is about, a
+    number of the claim if it has any, and at least `threshold` of the claim or all its numbers. "The
+    ferry leaves at 9", for a question about the ferry, is not supported by a source where 9 is the
+    bus's hour."""
     if not about or not claim:
         return True
     numbers = {t for t in claim if t.startswith("#")}
     return any(
-        (not numbers or numbers & s)
+        i not in ruled_out
+        and (not numbers or numbers & s)
         and (len(s & claim) >= len(claim) * threshold or (numbers and numbers <= s))
         and len(s & about) >= len(about) * SUPPORT_THRESHOLD
-        for s in sentences
+        for i, s in enumerate(sentences)
     )
+
+
+def stated_for_another(
+    claim: AbstractSet[str],
+    entities: AbstractSet[str],
+    texts: Sequence[str],
+    sentences: Sequence[frozenset[str]],
+) -> frozenset[int]:
+    """The source sentences that give the claim's figure for another entity than the one asked about:
+    they name none of `entities`, while another sentence of the same source names one of them with a
+    different figure of the same kind (a word of the claim beside it). "It carries 250 kg", asked
+    about the NR-7, is not supported by "NR-5: 250 kg" in a source whose "NR-7: 450 kg" is the answer."""
+    numbers = {t for t in claim if t.startswith("#")}
+    words_ = claim - numbers
+    if not numbers or not entities:
+        return frozenset()
+    named = [any(mentions(text, e) for e in entities) for text in texts]
+    rivals = [
+        i
+        for i, s in enumerate(sentences)
+        if named[i] and {t for t in s if t.startswith("#")} - numbers and s & words_
+    ]
+    return frozenset(
+        i for i, s in enumerate(sentences) if not named[i] and numbers & s and any(j != i for j in rivals)
+    )
+
+
+def entities_in(text: str) -> frozenset[str]:
+    """What a text names: its proper names and model-like codes (a word with a digit: NR-7, A320)."""
+    return names_in(text) | frozenset(_CODE.findall(text))
 
 
 def attribute(
@@ -132,6 +166,7 @@ def attribute(
     question ("The director of the film is who [1]") claims nothing and is unsupported."""
     checked = _Sources(sources)
     asked = content_tokens(question) if question else frozenset()
+    asked_entities = entities_in(question) if question else frozenset()
     pieces: list[str] = []
     used: dict[int, None] = {}
     supported = 0
@@ -158,7 +193,8 @@ def attribute(
         names = [
             n for n in names_in(stated) if n.casefold() not in _ABOUT_SOURCES and not mentions(question, n)
         ]
-        keep = checked.supporting(claim, about, names, claimed, threshold)
+        entities = asked_entities | entities_in(stated)
+        keep = checked.supporting(claim, about, names, claimed, threshold, entities)
         if tokens:
             counted += 1
             supported += bool(keep)
@@ -177,9 +213,9 @@ class _Sources:
 
     def __init__(self, sources: Mapping[int, str]) -> None:
         self.texts = dict(sources)
-        self.sentences = {
-            i: [content_tokens(text[a:b]) for a, b in sentence_spans(text)] for i, text in sources.items()
-        }
+        spans = {i: sentence_spans(text) for i, text in sources.items()}
+        self.sentence_texts = {i: [text[a:b] for a, b in spans[i]] for i, text in sources.items()}
+        self.sentences = {i: [content_tokens(t) for t in texts] for i, texts in self.sentence_texts.items()}
         self.tokens = {i: frozenset().union(*per) for i, per in self.sentences.items()}
 
     def supporting(
@@ -189,13 +225,21 @@ class _Sources:
         names: Sequence[str],
         claimed: Sequence[int],
         threshold: float,
+        entities: AbstractSet[str] = frozenset(),
     ) -> list[int]:
-        """The cited sources (`claimed`) that support the claim and hold all its `names`; if none
-        does, the one that does best, if any does."""
+        """The cited sources (`claimed`) that support the claim and hold all its `names`, with the
+        claim's figure given for one of `entities` (what the question or sentence names) where the
+        source tells entities apart; if none does, the one that does best, if any does."""
         scores = {
             i: support(claim, tokens)
             if all(mentions(self.texts[i], name) for name in names)
-            and colocated(claim, about, self.sentences[i], threshold)
+            and colocated(
+                claim,
+                about,
+                self.sentences[i],
+                threshold,
+                stated_for_another(claim, entities, self.sentence_texts[i], self.sentences[i]),
+            )
             else 0.0
             for i, tokens in self.tokens.items()
         }

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.llm.base import LLM, ChatMessage, GenerationOptions
-from rag.query.rewrite import on_topic
+from rag.query.conversation import on_topic
 from rag.settings import RetrievalSettings
 
 MULTI_QUERY = (

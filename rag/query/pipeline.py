@@ -23,6 +23,7 @@ from rag.llm.common import CountedStream
 from rag.query.answer import REFUSAL, Answerer, language
 from rag.query.citations import SUPPORT_THRESHOLD
 from rag.query.compress import ContextCompressor
+from rag.query.conversation import ConversationReader, Resolution, Rewrite
 from rag.query.corroborate import Corroboration
 from rag.query.evidence import EvidenceStrength
 from rag.query.expand import NO_EXPANSION, Expansion, QueryExpander
@@ -30,7 +31,6 @@ from rag.query.passages import Passage, PassageBuilder, merge_chunks
 from rag.query.request import QueryRequest
 from rag.query.rerank import Reranker
 from rag.query.retrieve import HybridRetriever
-from rag.query.rewrite import QueryRewriter
 from rag.query.terms import QueryTerms
 from rag.settings import Settings
 from rag.types import Citation, Evidence, QueryResponse, ScoredChunk
@@ -64,7 +64,7 @@ class StageTrace:
 class _Prepared:
     request: QueryRequest
     info: CollectionInfo
-    query: str
+    resolution: Resolution
     expansion: Expansion
     passages: list[Passage]  # whole, best first
     dense_weight: float
@@ -123,7 +123,7 @@ class QueryPipeline:
             context_chars=settings.retrieval.context_chars,
         )
         self._llm = llm
-        self.rewriter = QueryRewriter(llm)
+        self.conversation = ConversationReader(llm, self.rewrite_mode())
         self.expander = QueryExpander(llm, settings.retrieval)
         rerank = settings.rerank
         self.corroboration = Corroboration(rerank.corroboration_weight, rerank.corroboration_similarity)
@@ -145,7 +145,7 @@ class QueryPipeline:
         prepared = self.prepare(request, trace)
         timings = prepared.timings
         response = QueryResponse(
-            rewritten_query=prepared.query,
+            rewritten_query=prepared.resolution.query,
             expanded_queries=list(prepared.expansion.queries),
             hypothetical_answer=prepared.expansion.hypothetical,
             collection=request.collection,
@@ -179,7 +179,9 @@ class QueryPipeline:
                 max_new_tokens=answer.max_new_tokens,
                 seed=self.settings.llm.seed,
             )
-            messages, used = answerer.messages(request.question, passages, options.max_new_tokens)
+            earlier = prepared.resolution.context if prepared.resolution.method == "context" else ""
+            asked = prepared.resolution.query if prepared.resolution.method == "llm" else request.question
+            messages, used = answerer.messages(asked, passages, options.max_new_tokens, earlier=earlier)
             prompt_tokens = llm.count_tokens(messages)
             generation = CountedStream(llm, messages, options, cancel)
             first = True
@@ -191,7 +193,7 @@ class QueryPipeline:
             completion_tokens = generation.completion_tokens
         text = generation.text
         final = answerer.finish(
-            request.question,
+            prepared.resolution.query,
             text,
             used,
             withhold_unsupported=answer.withhold_unsupported,
@@ -227,10 +229,11 @@ class QueryPipeline:
             )
         timings: dict[str, float] = {}
         info = self.index.collection(request.collection)
-        query = question
+        resolution = Resolution(question, "as-asked")
         if request.history and "rewrite" not in request.disabled:
             with _stage("rewrite", timings):
-                query = self.rewriter.rewrite(question, request.history)
+                resolution = self.conversation.resolve(question, request.history)
+        query = resolution.query
         expansion = NO_EXPANSION
         if self.expander.enabled and "expand" not in request.disabled:
             with _stage("expand", timings):
@@ -249,15 +252,15 @@ class QueryPipeline:
             trace.reranked = merge_chunks(candidates)[:top_k]
         with _stage("passages", timings):
             passages = self.passages.build(info, candidates, top_k)
-        return _Prepared(request, info, query, expansion, passages, retrieval.dense_weight, timings)
+        return _Prepared(request, info, resolution, expansion, passages, retrieval.dense_weight, timings)
 
     def prompt_passages(self, prepared: _Prepared) -> tuple[list[Passage], EvidenceStrength]:
         """The passages cut to the evidence budget (whole when they fit), and how strongly they
         support answering at all."""
         passages = prepared.passages
         if "compression" not in prepared.request.disabled:
-            passages = self.compressor.fit(prepared.query, passages, self.evidence_budget())
-        terms = QueryTerms.of(prepared.query, TermStats(self.index.catalog, prepared.info))
+            passages = self.compressor.fit(prepared.resolution.query, passages, self.evidence_budget())
+        terms = QueryTerms.of(prepared.resolution.query, TermStats(self.index.catalog, prepared.info))
         return passages, EvidenceStrength.measure(terms, passages, prepared.dense_weight)
 
     def evidence_budget(self) -> int:
@@ -269,6 +272,14 @@ class QueryPipeline:
         if self._bundled_llm():
             return BUNDLED_EVIDENCE_TOKENS
         return max(MIN_DERIVED_BUDGET, (self._llm().context_window - answer.max_new_tokens) // 2)
+
+    def rewrite_mode(self) -> Rewrite:
+        """How follow-ups are resolved: the setting, where "auto" is the LLM for a configured model and
+        the earlier question as context for the bundled one (its rewrites measured worse than none)."""
+        mode = self.settings.retrieval.rewrite
+        if mode != "auto":
+            return mode
+        return "context" if self._bundled_llm() else "llm"
 
     def support_threshold(self) -> float:
         """The citation check's support threshold: the setting, else the bundled model's, else the

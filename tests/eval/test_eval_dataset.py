@@ -110,3 +110,24 @@ def test_unknown_split_is_refused(tmp_path: Path) -> None:
     questions = load_set(make_set(tmp_path / "s", [line()])).questions
     with pytest.raises(InvalidInputError, match="unknown split"):
         select_split(questions, "train")
+
+
+def test_conversational_fields_are_read_and_checked(tmp_path: Path) -> None:
+    history = [{"role": "user", "content": "Who runs the bakery?"}, {"role": "assistant", "content": "Ana."}]
+    root = make_set(
+        tmp_path,
+        [
+            line(id="f", history=history, meta={"standalone": "When does Ana's bakery open?"}),
+            line(id="t", history=history, meta={"topic_shift": True}),
+            line(id="bad-role", history=[{"role": "system", "content": "x"}]),
+            line(id="bad-history", history="Who runs the bakery?"),
+            line(id="bad-standalone", history=history, meta={"standalone": 3}),
+        ],
+    )
+    eval_set = load_set(root)
+    by_id = {q.id: q for q in eval_set.questions}
+    assert set(by_id) == {"f", "t"}
+    assert by_id["f"].turn == "follow-up" and by_id["f"].standalone == "When does Ana's bakery open?"
+    assert [m.role for m in by_id["f"].history] == ["user", "assistant"]
+    assert by_id["t"].turn == "topic-shift" and by_id["t"].standalone is None
+    assert [p.line for p in eval_set.problems] == [3, 4, 5]

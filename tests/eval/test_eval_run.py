@@ -86,3 +86,29 @@ def test_run_with_generation(tmp_path: Path) -> None:
     records = data["runs"][0]["records"]
     assert all(r["answer"] is not None for r in records)
     assert "groundedness" in markdown
+
+
+def test_conversational_set_reports_history_alone_and_gold_rewrite(tmp_path: Path) -> None:
+    report = tmp_path / "chat.json"
+    markdown = tmp_path / "chat.md"
+    chat = FIXTURE.parent / "tiny-chat"
+    result = CliRunner().invoke(
+        app, ["eval", str(chat), "--retrieval-only", "--json", str(report), "--markdown", str(markdown)]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert [run["name"] for run in data["runs"]] == ["full", "question-alone", "gold-rewrite"]
+    full, alone, gold = (run["summary"]["turns"] for run in data["runs"])
+    assert set(full) == {"single", "follow-up", "topic-shift", "follow-up with gold rewrite"}
+    assert full["follow-up"]["n"] == 2 and full["topic-shift"]["n"] == 1
+    turns = {r["id"]: r["turn"] for r in data["runs"][0]["records"]}
+    assert turns == {
+        "single-en": "single",
+        "follow-en": "follow-up",
+        "shift-en": "topic-shift",
+        "follow-zh": "follow-up",
+    }
+    # the follow-ups name nothing of what they ask about: with the history they find it
+    assert full["follow-up"]["hit@5"] == gold["follow-up"]["hit@5"] == 1.0
+    assert full["topic-shift"]["hit@1"] == alone["topic-shift"]["hit@1"] == 1.0
+    assert "Conversations: hit@k per kind of turn" in markdown.read_text(encoding="utf-8")

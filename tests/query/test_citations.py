@@ -290,3 +290,32 @@ def test_sentences_ended_by_semicolons_keep_them() -> None:
     assert (
         cited.text == "国内出差住宿费每晚不超过600元 [1]；员工应在出差结束后十五个工作日内提交报销申请 [2]。"
     )
+
+
+PRINTERS = (
+    "The LX-40 printer is built for busy offices and prints 30 pages per minute.\n"
+    "Model: LX-20; Speed: 18 pages per minute; Tray: 150 sheets\n"
+    "Model: LX-40; Speed: 30 pages per minute; Tray: 500 sheets"
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "supported"),
+    [
+        ("It prints 18 pages per minute [1].", False),  # the LX-20's figure, asked about the LX-40
+        ("The LX-40 prints 18 pages per minute [1].", False),
+        ("It prints 30 pages per minute [1].", True),
+        ("Its tray holds 500 sheets [1].", True),
+        ("The LX-20 prints 18 pages per minute [1].", True),  # true of the model it names
+    ],
+)
+def test_a_figure_the_source_gives_for_another_entity_is_not_support(answer: str, supported: bool) -> None:
+    cited = attribute(answer, {1: PRINTERS}, question="How fast is the LX-40?", drop_unsupported=True)
+    assert bool(cited.used_ids) is supported, cited
+
+
+def test_a_figure_in_a_sentence_naming_something_else_is_support_without_a_rival_figure() -> None:
+    source = "The Corvo Quartet plays chamber music. The quartet was founded in Porto in 1998."
+    question = "When was the Corvo Quartet founded?"
+    for answer in ("The Corvo Quartet was founded in 1998 [1].", "It was founded in 1998 [1]."):
+        assert attribute(answer, {1: source}, question=question).used_ids == [1]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rag.components import Components
+from rag.query.conversation import on_topic
 from rag.query.request import QueryRequest
-from rag.query.rewrite import on_topic
 from tests.query._support import SAMPLES_COLLECTION
 
 QUESTION = "How long does the NR-7 run on one charge?"

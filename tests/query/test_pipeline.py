@@ -6,6 +6,7 @@ need no generation."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,58 @@ def test_rewrite_switched_off_keeps_the_question(e2e: Components) -> None:
     question = "How long does charging take?"
     response = ask(e2e, question, history=HISTORY, retrieval_only=True, disabled=frozenset({"rewrite"}))
     assert response.rewritten_query == question and "rewrite" not in response.timings
+
+
+ROBOT_TURNS = (
+    ChatMessage("user", "How fast is the NR-7?"),
+    ChatMessage("assistant", "Up to 2 metres per second when loaded [1]."),
+    ChatMessage("user", "What is its battery life?"),
+    ChatMessage("assistant", "11 hours on one charge [1]."),
+)
+HOTEL_TURNS = (
+    ChatMessage("user", "国内出差住宿费每晚上限是多少？"),
+    ChatMessage("assistant", "每晚不超过六百元 [1]。"),
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "history"),
+    [
+        ("How many vacation days do we get?", HISTORY),
+        ("How many vacation days do we get?", (ChatMessage("user", "What is the capital of Australia?"),)),
+        ("公司的股票代码是什么？", HOTEL_TURNS),
+    ],
+)
+def test_a_change_of_topic_is_answered_as_if_asked_alone(
+    e2e: Components, question: str, history: tuple[ChatMessage, ...]
+) -> None:
+    alone = ask(e2e, question, retrieval_only=True)
+    after = ask(e2e, question, history=history, retrieval_only=True)
+    assert after.rewritten_query == question
+    assert [e.text for e in after.context] == [e.text for e in alone.context]
+
+
+def test_a_chinese_question_on_a_new_topic_is_refused_as_when_asked_alone(e2e: Components) -> None:
+    question = "公司的股票代码是什么？"
+    alone = ask(e2e, question)
+    after = ask(e2e, question, history=HOTEL_TURNS)
+    assert alone.refused and after.refused and after.answer == REFUSAL["zh"]
+
+
+def test_a_third_turn_is_searched_for_the_robot_the_conversation_is_about(e2e: Components) -> None:
+    response = ask(e2e, "What about its payload?", history=ROBOT_TURNS, retrieval_only=True)
+    assert "NR-7" in response.rewritten_query and "payload" in response.rewritten_query
+    assert "450 kg" in response.context[0].text and response.context[0].source.endswith("robot-faq.html")
+
+
+@pytest.mark.slow
+def test_a_third_turn_states_no_figure_of_another_robot(e2e: Components) -> None:
+    response = ask(e2e, "What about its payload?", history=ROBOT_TURNS)
+    check_shape(response)
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", response.answer) if "250" in s]
+    assert all("NR-5" in s for s in sentences), response.answer  # 250 kg is the NR-5's payload
+    if not response.refused:
+        assert response.citations
 
 
 def test_retrieval_only_returns_context_without_generating(e2e: Components) -> None:
