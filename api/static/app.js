@@ -230,6 +230,24 @@ function addUserMessage(text) {
   scrollToEnd();
 }
 
+/** Under a question read with the conversation (a follow-up), what was searched for instead. */
+function showSearchedFor(answerNode, query) {
+  const asked = answerNode.previousElementSibling;
+  if (!asked || !asked.classList.contains("user")) return;
+  const bubble = asked.querySelector(".bubble");
+  let line = asked.querySelector(".searched");
+  const differs = query && query.trim() !== bubble.textContent.trim();
+  if (!differs) {
+    if (line) line.remove();
+    return;
+  }
+  if (!line) {
+    line = el("div", { class: "searched" });
+    asked.append(line);
+  }
+  line.textContent = t("searchedFor", { q: query.trim() });
+}
+
 function copyText(text) {
   if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
   // Plain http on another host: no Clipboard API, the older way still works inside a click.
@@ -317,6 +335,7 @@ function addAssistantMessage(collection) {
       const cited = (result.citations || []).map(withCollection);
       const sources = new Map([...(result.context || []), ...(result.citations || [])].map((c) => [c.id, withCollection(c)]));
       shown = { ...result, collection: here };
+      showSearchedFor(node, result.rewritten_query);
       if (result.refused) {
         body.replaceChildren(refusedBox(here));
       } else {
@@ -357,6 +376,7 @@ function showMessages(conversation) {
         citations: message.citations,
         collection: conversation.collection,
         timings: (message.extra || {}).timings,
+        rewritten_query: (message.extra || {}).rewritten_query,
       });
     }
   }

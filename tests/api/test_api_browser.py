@@ -161,3 +161,47 @@ def test_chat_page_files_copy_regenerate_and_knowledge_bases(
     assert seen["zhTitle"] == "新建知识库" and "任何语言" in seen["zhRule"]
     assert not seen["failedRequests"], seen["failedRequests"]
     assert not seen["consoleErrors"], seen["consoleErrors"]
+
+
+CONVERSATION = ROOT / "tests" / "browser" / "conversation.mjs"
+CONVERSATIONS = [
+    ["What is the capital of Australia?", "How many vacation days do we get?"],
+    ["国内出差住宿费每晚上限是多少？", "公司的股票代码是什么？"],
+    ["How fast is the NR-7?", "What is its battery life?", "What about its payload?"],
+]
+
+
+def test_chat_page_follows_the_conversation_and_respects_a_change_of_topic(
+    api_settings: Settings, components: RecordingComponents
+) -> None:
+    """The three conversations of issue 21 on the chat page: a change of topic is answered (or refused) as
+    if asked alone, with no "searched for" line; a follow-up shows what was searched for; the third turn
+    states no figure of another robot. Reopened from the sidebar, the turns show the same."""
+    if shutil.which("node") is None or not (ROOT / "tests/browser/node_modules/playwright-core").is_dir():
+        pytest.skip("run scripts/install-browser.sh first (chromium + playwright-core)")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("run scripts/install-browser.sh first (Debian chromium)")
+    app = create_app(variant(api_settings, api_keys=[KEY], warm_up=False), components)
+    with ServerThread(app) as server:
+        result = subprocess.run(
+            ["node", str(CONVERSATION), server.url, str(ARTIFACTS), KEY, json.dumps(CONVERSATIONS)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=CONVERSATION.parent,
+        )
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert not seen["failedRequests"], seen["failedRequests"]
+    assert not seen["consoleErrors"], seen["consoleErrors"]
+    vacation, stock, robot = (c["live"] for c in seen["conversations"])
+    for conversation in seen["conversations"]:
+        assert conversation["reopened"] == conversation["live"]
+    assert vacation[1]["searchedFor"] is None and not vacation[1]["refused"], vacation
+    assert "30" in vacation[1]["answer"] or "2.5" in vacation[1]["answer"], vacation
+    assert stock[1]["searchedFor"] is None and stock[1]["refused"], stock
+    assert robot[0]["searchedFor"] is None
+    assert robot[2]["searchedFor"] and "NR-7" in robot[2]["searchedFor"], robot
+    assert robot[2]["searchedFor"].startswith("searched for:")
+    for sentence in robot[2]["answer"].split(". "):
+        assert "250" not in sentence or "NR-5" in sentence, robot[2]
