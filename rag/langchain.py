@@ -153,4 +153,5 @@ def embeddings(
         return components.embedder
     from rag.embeddings import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder.from_settings((settings or load_settings()).embedding)
+    settings = settings or load_settings()
+    return SentenceTransformerEmbedder.from_settings(settings.embedding, settings.data_dir)

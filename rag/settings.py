@@ -55,7 +55,8 @@ class EmbeddingSettings(Section):
     model: str = Field(
         "",
         description="sentence-transformers model id or local path; empty = the bundled all-MiniLM-L6-v2 "
-        "(English, offline). For Chinese+English use e.g. BAAI/bge-m3 or intfloat/multilingual-e5-base.",
+        "(English, offline); multilingual-e5-small = the bundled multilingual model (offline, Chinese and "
+        "English, across languages). Online: e.g. BAAI/bge-m3 or intfloat/multilingual-e5-base.",
     )
     device: str = Field("cpu", description="torch device: cpu, cuda, cuda:1, mps or auto")
     batch_size: int = Field(64, ge=1, description="texts per embedding batch")
@@ -237,6 +238,14 @@ class AnswerSettings(Section):
         le=1,
         description="share of an answer sentence's claim words that one sentence of its cited source must "
         "hold; 0 = derived: 0.5, or 0.8 for the bundled 135M model, whose own sentences are mostly wrong",
+    )
+    cross_language_support: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="embedder similarity at which an answer sentence is supported by a source sentence "
+        "in the other script (English answer, Chinese source), its numbers being there too; 0 = derived: "
+        "0.85 for the bundled multilingual-e5-small, off (words only) for other embedders",
     )
     min_term_coverage: float = Field(
         0.5,

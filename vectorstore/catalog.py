@@ -522,6 +522,18 @@ class Catalog:
         )
         return [(r[0], r[1]) for r in rows]
 
+    def document_texts(self, collection: str) -> list[tuple[str, str]]:
+        """Each live document's title and summary, as one text: what the document is, in its language."""
+        rows = (
+            self._con()
+            .execute(
+                "SELECT doc_id, title, summary FROM documents WHERE collection=? AND version IS NOT NULL",
+                (collection,),
+            )
+            .fetchall()
+        )
+        return [(r[0], f"{r[1]}\n{r[2]}") for r in rows]
+
     def change_stamp(self, collection: str) -> tuple[int, float]:
         """Changes whenever a document is added, replaced or removed."""
         row = (

@@ -52,6 +52,11 @@ def has_cjk(text: str) -> bool:
     return _CJK.search(text) is not None
 
 
+def script_of(text: str) -> str:
+    """ "cjk" for mostly Chinese/Japanese text, else "latin": the two kinds of text a collection mixes."""
+    return "cjk" if cjk_share(text) >= CJK_DOMINANT else "latin"
+
+
 def cjk_share(text: str, window: int = 2000) -> float:
     """Share of CJK characters among the non-space characters of the first `window` characters."""
     head = text[:window]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ingest.chunking import sentence_spans
 from rag.language import alternation
 from rag.llm.base import LLM, ChatMessage
-from rag.query.citations import SUPPORT_THRESHOLD, CitedAnswer, attribute
+from rag.query.citations import SUPPORT_THRESHOLD, CitedAnswer, CrossLanguage, attribute
 from rag.query.passages import Passage, sentence_window
 from vectorstore.lexical_tokens import has_cjk
 
@@ -147,6 +147,7 @@ class Answerer:
         drop_unsupported: bool = True,
         quote_unsupported: bool = False,
         support_threshold: float = SUPPORT_THRESHOLD,
+        across: CrossLanguage | None = None,
     ) -> FinalAnswer:
         """Citations checked against the sources. Sentences no source supports are dropped
         (`drop_unsupported`); an answer with no supported sentence at all is withheld (it would be made
@@ -161,13 +162,23 @@ class Answerer:
             # "I don't know" - unless the model goes on to give a supported answer after all
             rest = text[spans[1][0] :] if len(spans) > 1 else ""
             cited = attribute(
-                rest, sources, drop_unsupported=True, question=question, threshold=support_threshold
+                rest,
+                sources,
+                drop_unsupported=True,
+                question=question,
+                threshold=support_threshold,
+                across=across,
             )
             if not cited.used_ids:
                 return FinalAnswer(REFUSAL[lang], True, None)
             text = rest
         cited = attribute(
-            text, sources, drop_unsupported=drop_unsupported, question=question, threshold=support_threshold
+            text,
+            sources,
+            drop_unsupported=drop_unsupported,
+            question=question,
+            threshold=support_threshold,
+            across=across,
         )
         if withhold_unsupported and not cited.used_ids:
             best = _quote_span(passages[0]) if passages else ""

