@@ -1,5 +1,7 @@
 """Calibrate the refusal thresholds (`RAG_ANSWER__MIN_TERM_COVERAGE`, `RAG_ANSWER__MIN_DENSE_SCORE`) on
-the hard case: questions about the documents' own topics whose answer they do not hold.
+the hard case: questions about the documents' own topics whose answer they do not hold. The dense
+threshold is chosen separately for passages in the question's script and in the other one (a
+multilingual embedder scores those lower).
 
 For each set, the evidence strength of the prompt's passages is measured (no LLM) for its answerable
 questions (a refusal is a false refusal) and its unanswerable ones (a refusal is right). Sets without
@@ -51,6 +53,7 @@ def measure(sets: Sequence[Path]) -> list[Row]:
                     "answerable": q.answerable,
                     "coverage": e.term_coverage,
                     "dense": e.dense,
+                    "dense_across": e.dense_across,
                     "dense_weight": e.dense_weight,
                     "unmatched": sorted(e.unmatched),
                 }
@@ -58,43 +61,51 @@ def measure(sets: Sequence[Path]) -> list[Row]:
     return rows
 
 
-def refused(row: Row, coverage: float, dense: float) -> bool:
+def refused(row: Row, coverage: float, dense: float, across: float | None = None) -> bool:
     evidence = EvidenceStrength(
         float(row["coverage"]),  # type: ignore[arg-type]
         float(row["dense"]),  # type: ignore[arg-type]
         float(row["dense_weight"]),  # type: ignore[arg-type]
         frozenset(cast("list[str]", row["unmatched"])),
+        float(row.get("dense_across", 0.0)),  # type: ignore[arg-type]
     )
-    return not evidence.sufficient(coverage, dense)
+    return not evidence.sufficient(coverage, dense, across)
 
 
-def rates(rows: list[Row], coverage: float, dense: float) -> dict[str, tuple[float | None, float | None]]:
+Thresholds = tuple[float, float, float]  # min_term_coverage, dense (question's script), dense (other)
+
+
+def rates(rows: list[Row], chosen: Thresholds) -> dict[str, tuple[float | None, float | None]]:
     """Per set: (refusal of unanswerable questions, false refusal of answerable ones)."""
     out: dict[str, tuple[float | None, float | None]] = {}
     for name in sorted({str(r["set"]) for r in rows}):
         mine = [r for r in rows if r["set"] == name]
-        unans = [refused(r, coverage, dense) for r in mine if not r["answerable"]]
-        ans = [refused(r, coverage, dense) for r in mine if r["answerable"]]
+        unans = [refused(r, *chosen) for r in mine if not r["answerable"]]
+        ans = [refused(r, *chosen) for r in mine if r["answerable"]]
         out[name] = (sum(unans) / len(unans) if unans else None, sum(ans) / len(ans) if ans else None)
     return out
 
 
-def choose(rows: list[Row], max_false: float) -> tuple[float, float] | None:
-    best: tuple[float, float, float] | None = None
-    for coverage, dense in itertools.product(COVERAGE_GRID, DENSE_GRID):
-        per_set = rates(rows, coverage, dense)
+def choose(rows: list[Row], max_false: float) -> Thresholds | None:
+    """The thresholds that refuse most unanswerable questions (mean over sets) with false refusals within
+    `max_false` on every set; the dense threshold for passages in another script than the question's is
+    searched too (it only matters where questions and documents differ in script)."""
+    best: tuple[Thresholds, float] | None = None
+    for chosen in itertools.product(COVERAGE_GRID, DENSE_GRID, DENSE_GRID):
+        per_set = rates(rows, chosen)
         if any(f is not None and f > max_false for _, f in per_set.values()):
             continue
         refusal = [r for r, _ in per_set.values() if r is not None]
         mean = sum(refusal) / len(refusal) if refusal else 0.0
-        if best is None or mean > best[2]:
-            best = (coverage, dense, mean)
-    return None if best is None else (best[0], best[1])
+        if best is None or mean > best[1]:
+            best = (chosen, mean)
+    return None if best is None else best[0]
 
 
-def report(rows: list[Row], label: str, coverage: float, dense: float) -> None:
-    print(f"{label}: min_term_coverage={coverage}, min_dense_score={dense}")
-    for name, (refusal, false) in rates(rows, coverage, dense).items():
+def report(rows: list[Row], label: str, chosen: Thresholds) -> None:
+    coverage, dense, across = chosen
+    print(f"{label}: min_term_coverage={coverage}, dense={dense}, dense across scripts={across}")
+    for name, (refusal, false) in rates(rows, chosen).items():
         shown = "n/a" if refusal is None else f"{refusal:.3f}"
         print(f"  {name:16} refusal of unanswerable {shown:>6}   false refusal {false or 0:.3f}")
 
@@ -113,14 +124,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.json.write_text(json.dumps(rows, indent=1))
     tune = [r for r in rows if r["split"] == "tune"]
     check = [r for r in rows if r["split"] == "check"]
-    answer = load_settings().answer
-    report(check, "check half, configured", answer.min_term_coverage, answer.min_dense_score)
+    pipeline = Components(load_settings()).query_pipeline()
+    configured = (pipeline.settings.answer.min_term_coverage, *pipeline.dense_thresholds())
+    report(check, "check half, configured", configured)
     chosen = choose(tune, args.max_false)
     if chosen is None:
         print(f"no thresholds keep false refusals within {args.max_false:.0%} on every set")
         return 1
-    report(tune, "tune half, chosen", *chosen)
-    report(check, "check half, chosen", *chosen)
+    report(tune, "tune half, chosen", chosen)
+    report(check, "check half, chosen", chosen)
     return 0
 
 

@@ -27,6 +27,13 @@ language is taken to say what a source sentence in the other says. Measured on 3
 xquad-en and their Chinese translations in xquad-zh (benchmarks/cross_language_support.py): 85 % of the
 translations reach it, 3.7 % of the other sentences of the same paragraph do (0.86: 75 % and 1.4 %)."""
 
+BUNDLED_E5_MIN_DENSE = (0.86, 0.3)
+"""The refusal stage's dense thresholds for the bundled multilingual-e5-small, for passages in the
+question's script and in the other (its cosines sit between 0.7 and 0.9, lower across languages), chosen
+with benchmarks/calibrate_refusal.py on the tune halves of eight sets (docs/eval.md). The dev sets hold no
+unanswerable question across languages, so the second is the grid's floor: a passage in the other script
+is trusted."""
+
 
 def _package_dir(package: str, install_hint: str) -> Path:
     spec = importlib.util.find_spec(package)

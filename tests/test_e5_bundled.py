@@ -150,4 +150,12 @@ def test_a_mixed_collection_is_searched_in_each_language(e5_dir: Path, tmp_path:
     for question, expected in asked.items():
         context = pipeline.run(QueryRequest(question, "mixed", retrieval_only=True)).context
         assert any(e.source.endswith(expected) for e in context[:3]), (question, context)
+    # its scores sit in a narrow high band: the refusal stage uses its own thresholds unless set
+    from rag.bundled import BUNDLED_E5_MIN_DENSE
+    from rag.settings import AnswerSettings
+
+    assert pipeline.dense_thresholds() == BUNDLED_E5_MIN_DENSE
+    assert pipeline.cross_language() is not None
+    chosen = settings.model_copy(update={"answer": AnswerSettings(min_dense_score=0.7)})
+    assert Components(chosen).query_pipeline().dense_thresholds() == (0.7, 0.7)
     components.catalog.close()

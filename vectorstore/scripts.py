@@ -3,33 +3,40 @@ document's title and summary. A collection that mixes them is searched once more
 the question's: a multilingual embedder scores passages in the question's own language higher whatever
 they say, so the best passage in the other language needs its own ranking to be seen at all.
 
-    groups = DocumentScripts(catalog).groups(info)   # {"latin": [...doc ids], "cjk": [...]}
+    groups = DocumentScripts(catalog).groups(info)   # {"latin": ScriptGroup([...doc ids], sample), ...}
 """
 
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
+from dataclasses import dataclass, field
 
 from vectorstore.catalog import Catalog, CollectionInfo
 from vectorstore.lexical_tokens import script_of
 
 
+@dataclass(slots=True)
+class ScriptGroup:
+    doc_ids: list[str] = field(default_factory=list)
+    sample: str = ""  # one document's title and summary: what an embedder is asked whether it can read
+
+
 class DocumentScripts:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self._cache: dict[str, tuple[tuple[int, float], dict[str, list[str]]]] = {}
+        self._cache: dict[str, tuple[tuple[int, float], dict[str, ScriptGroup]]] = {}
         self._lock = threading.Lock()
 
-    def groups(self, info: CollectionInfo) -> dict[str, list[str]]:
-        """Document ids by script; rebuilt only when the collection changes."""
+    def groups(self, info: CollectionInfo) -> dict[str, ScriptGroup]:
+        """Documents by script; rebuilt only when the collection changes."""
         stamp = self.catalog.change_stamp(info.name)
         cached = self._cache.get(info.name)
         if cached and cached[0] == stamp:
             return cached[1]
-        groups: dict[str, list[str]] = defaultdict(list)
+        groups: dict[str, ScriptGroup] = {}
         for doc_id, text in self.catalog.document_texts(info.name):
-            groups[script_of(text)].append(doc_id)
+            group = groups.setdefault(script_of(text), ScriptGroup(sample=text))
+            group.doc_ids.append(doc_id)
         with self._lock:
-            self._cache[info.name] = (stamp, dict(groups))
-        return dict(groups)
+            self._cache[info.name] = (stamp, groups)
+        return groups

@@ -12,7 +12,11 @@ names no year at all (an undated policy) does not count against the question. Li
 name: evidence about the NR-7 alone does not answer a question about the NR-8. The passages' titles and
 headings count as part of the evidence here.
 
-    strength = EvidenceStrength.measure(QueryTerms.of(question, stats), passages, dense_weight)
+A multilingual embedder scores passages in another script than the question's (an English question, a
+Chinese passage) lower than passages in its own, whatever they say: the best dense score is kept for each
+(`dense`, `dense_across`) and each has its own threshold.
+
+    strength = EvidenceStrength.measure(QueryTerms.of(question, stats), passages, dense_weight, script)
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from rag.query.numbered import numbered_names, other_numbers
 from rag.query.passages import Passage
 from rag.query.terms import QueryTerms, sentence_windows
 from rag.query.years import about_other_years, years_in
+from vectorstore.lexical_tokens import script_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,21 +38,33 @@ class EvidenceStrength:
     dense_weight: float  # how far the dense score can be trusted for this question (embedder coverage)
     # the years or numbered names the question asks about, when the evidence names only others of them
     unmatched: frozenset[str] = frozenset()
+    dense_across: float = 0.0  # best dense similarity of a passage in another script than the question's
 
     @classmethod
-    def measure(cls, query: QueryTerms, passages: Sequence[Passage], dense_weight: float) -> EvidenceStrength:
-        dense = max((p.dense for p in passages), default=0.0)
+    def measure(
+        cls, query: QueryTerms, passages: Sequence[Passage], dense_weight: float, script: str = ""
+    ) -> EvidenceStrength:
+        """`script` is the question's (`script_of`); passages in another one count for `dense_across`."""
+        own = [p.dense for p in passages if not script or script_of(p.text) == script]
+        across = [p.dense for p in passages if script and script_of(p.text) != script]
+        dense, dense_across = max(own, default=0.0), max(across, default=0.0)
         unmatched = _unmatched(query, passages)
         if not query.terms or not passages:
-            return cls(0.0, dense, dense_weight, unmatched)
+            return cls(0.0, dense, dense_weight, unmatched, dense_across)
         best = max(query.covered(w) for p in passages for w in sentence_windows(p.text))
-        return cls(best, dense, dense_weight, unmatched)
+        return cls(best, dense, dense_weight, unmatched, dense_across)
 
-    def sufficient(self, min_term_coverage: float, min_dense: float) -> bool:
+    def sufficient(
+        self, min_term_coverage: float, min_dense: float, min_dense_across: float | None = None
+    ) -> bool:
+        """Enough when the terms are covered, or a passage reaches the dense threshold for its script
+        relation to the question (`min_dense_across`, for passages in the other script: `min_dense` if
+        not given)."""
         if self.unmatched:
             return False
+        across = min_dense if min_dense_across is None else min_dense_across
         return self.term_coverage >= min_term_coverage or (
-            self.dense_weight >= 0.5 and self.dense >= min_dense
+            self.dense_weight >= 0.5 and (self.dense >= min_dense or self.dense_across >= across)
         )
 
 

@@ -16,7 +16,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from rag.bundled import BUNDLED_E5_CROSS_LANGUAGE, BUNDLED_EVIDENCE_TOKENS, BUNDLED_SUPPORT_THRESHOLD
+from rag.bundled import (
+    BUNDLED_E5_CROSS_LANGUAGE,
+    BUNDLED_E5_MIN_DENSE,
+    BUNDLED_EVIDENCE_TOKENS,
+    BUNDLED_SUPPORT_THRESHOLD,
+)
 from rag.e5_bundled import E5_NAME
 from rag.errors import InvalidInputError, StageError
 from rag.llm.base import LLM, CancelToken, GenerationOptions
@@ -37,6 +42,7 @@ from rag.settings import Settings
 from rag.types import Citation, Evidence, QueryResponse, ScoredChunk
 from vectorstore.catalog import CollectionInfo, TermStats
 from vectorstore.index import TwoLevelIndex
+from vectorstore.lexical_tokens import script_of
 
 MAX_QUESTION_CHARS = 4000
 MIN_DERIVED_BUDGET = 64
@@ -161,7 +167,7 @@ class QueryPipeline:
         answer = self.settings.answer
         with _stage("compress", timings):
             passages, evidence = self.prompt_passages(prepared)
-        if not passages or not evidence.sufficient(answer.min_term_coverage, answer.min_dense_score):
+        if not passages or not evidence.sufficient(answer.min_term_coverage, *self.dense_thresholds()):
             response.answer, response.refused = REFUSAL[lang], True
             timings["total"] = time.perf_counter() - started
             response.timings = _rounded(timings)
@@ -263,7 +269,8 @@ class QueryPipeline:
         if "compression" not in prepared.request.disabled:
             passages = self.compressor.fit(prepared.resolution.query, passages, self.evidence_budget())
         terms = QueryTerms.of(prepared.resolution.query, TermStats(self.index.catalog, prepared.info))
-        return passages, EvidenceStrength.measure(terms, passages, prepared.dense_weight)
+        script = script_of(prepared.request.question)
+        return passages, EvidenceStrength.measure(terms, passages, prepared.dense_weight, script)
 
     def evidence_budget(self) -> int:
         """The evidence budget in embedder tokens: the setting, else the bundled model's measured
@@ -274,6 +281,15 @@ class QueryPipeline:
         if self._bundled_llm():
             return BUNDLED_EVIDENCE_TOKENS
         return max(MIN_DERIVED_BUDGET, (self._llm().context_window - answer.max_new_tokens) // 2)
+
+    def dense_thresholds(self) -> tuple[float, float]:
+        """The refusal stage's dense thresholds, for passages in the question's script and in the other:
+        the setting for both, unless it was left at its default and the embedder is the bundled
+        multilingual one, whose scores sit in a narrow high band and are lower across languages."""
+        answer = self.settings.answer
+        if "min_dense_score" not in answer.model_fields_set and self.retriever.embedder.model_name == E5_NAME:
+            return BUNDLED_E5_MIN_DENSE
+        return answer.min_dense_score, answer.min_dense_score
 
     def cross_language(self) -> CrossLanguage | None:
         """How the citation check compares an answer with a source in the other script: by the embedder's

@@ -85,10 +85,7 @@ class HybridRetriever:
             (_by_score(lexical_hits, "lexical"), 1.0),
         ]
         if vector is not None:
-            rankings += [
-                (_by_score(hits, "dense"), dense_weight)
-                for hits in self._other_scripts(info, query, vector, allowed)
-            ]
+            rankings += self._other_scripts(info, query, vector, dense_weight, allowed)
         if documents and self.settings.document_weight > 0:
             doc_rank = {d.summary.doc_id: r for r, d in enumerate(documents)}
             candidates = {h.chunk.id: h for h in dense_hits + lexical_hits if h.chunk.doc_id in doc_rank}
@@ -139,21 +136,29 @@ class HybridRetriever:
         return rankings
 
     def _other_scripts(
-        self, info: CollectionInfo, query: str, vector: Sequence[float], allowed: list[str] | None
-    ) -> list[list[ScoredChunk]]:
-        """Dense hits among the documents of each script other than the question's, in a collection
-        that mixes scripts (vectorstore/scripts.py)."""
+        self,
+        info: CollectionInfo,
+        query: str,
+        vector: Sequence[float],
+        dense_weight: float,
+        allowed: list[str] | None,
+    ) -> list[tuple[Sequence[ScoredChunk], float]]:
+        """In a collection that mixes scripts (vectorstore/scripts.py), one dense ranking among the
+        documents of each script other than the question's, weighted, like every dense ranking, by how
+        well the embedder reads what it ranks (nothing for an English-only embedder and Chinese text)."""
         groups = self.scripts.groups(info)
         if len(groups) < 2:
             return []
         own = script_of(query)
         permitted = None if allowed is None else set(allowed)
-        searches = []
-        for script, doc_ids in sorted(groups.items()):
-            scope = doc_ids if permitted is None else [d for d in doc_ids if d in permitted]
-            if script != own and scope:
-                searches.append(self.index.search_chunks(info, vector, self.settings.candidates, scope))
-        return searches
+        rankings: list[tuple[Sequence[ScoredChunk], float]] = []
+        for script, group in sorted(groups.items()):
+            weight = dense_weight * self.embedder.coverage(group.sample) ** 2
+            scope = [d for d in group.doc_ids if permitted is None or d in permitted]
+            if script != own and scope and weight > 0:
+                hits = self.index.search_chunks(info, vector, self.settings.candidates, scope)
+                rankings.append((_by_score(hits, "dense"), weight))
+        return rankings
 
     def _in_scopes(
         self,

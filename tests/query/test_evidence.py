@@ -169,3 +169,22 @@ def test_a_question_about_another_edition_of_a_chinese_series_is_not_answered(
     )
     evidence = [Passage("d", "d.txt", "议事会换届", None, "", passage, 0, len(passage), 1.0)]
     assert EvidenceStrength.measure(query, evidence, 0.0).sufficient(0.5, 0.5) is answers
+
+
+def test_passages_in_another_script_have_their_own_dense_threshold() -> None:
+    """A multilingual embedder scores a Chinese passage lower for an English question than an English one,
+    whatever they say: each script relation has its own threshold (the same one unless set)."""
+    english = "Visitors park in the east lot."
+    chinese = "访客把车停在东侧停车场。"
+    passages = [
+        Passage("a", "a.txt", "", None, "", english, 0, len(english), 1.0, dense=0.81),
+        Passage("b", "b.txt", "", None, "", chinese, 0, len(chinese), 0.9, dense=0.79),
+    ]
+    query = QueryTerms((), {})
+    evidence = EvidenceStrength.measure(query, passages, 1.0, "latin")
+    assert (evidence.dense, evidence.dense_across) == (0.81, 0.79)
+    assert evidence.sufficient(0.5, 0.86, 0.78)  # the Chinese passage reaches its threshold
+    assert not evidence.sufficient(0.5, 0.86, 0.80)
+    assert evidence.sufficient(0.5, 0.5)  # one threshold for both, as before
+    unscripted = EvidenceStrength.measure(query, passages, 1.0)
+    assert (unscripted.dense, unscripted.dense_across) == (0.81, 0.0)
