@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from ingest.chunking import sentence_spans
-from rag.embeddings import BUNDLED_E5, SentenceTransformerEmbedder
+from rag.bundled import BUNDLED_E5
+from rag.embeddings import SentenceTransformerEmbedder, models_dir
 from rag.settings import load_settings
 
 THRESHOLDS = [0.80, 0.82, 0.84, 0.85, 0.86, 0.87, 0.88, 0.90]
@@ -59,7 +60,10 @@ def main() -> None:
     parser.add_argument("--model", default=BUNDLED_E5, help="embedder (RAG_EMBEDDING__MODEL)")
     parser.add_argument("--paragraphs", type=int, default=60, help="paragraph pairs to use")
     args = parser.parse_args()
-    embedder = SentenceTransformerEmbedder(args.model, data_dir=load_settings().data_dir)
+    settings = load_settings()
+    embedder = SentenceTransformerEmbedder(
+        args.model, models_dir=models_dir(settings.embedding, settings.data_dir)
+    )
     positive: list[float] = []
     negative: list[float] = []
     for ours, theirs in parallel_sentences(args.first, args.second, args.paragraphs):

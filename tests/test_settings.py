@@ -10,6 +10,7 @@ from rag.errors import ConfigError
 from rag.settings import Settings, load_settings
 
 
+@pytest.mark.default_embedder
 def test_defaults(isolated_env: Path) -> None:
     settings = load_settings()
     assert settings.data_dir == isolated_env.resolve()

@@ -100,6 +100,19 @@ def _summary_from_hit(collection: str, hit: Hit) -> DocumentSummary:
     )
 
 
+def same_embedder(info: CollectionInfo, embedder: str) -> CollectionInfo:
+    """`info`, if its collection was built with `embedder`; else a clear error: another model's vectors
+    cannot be searched with this one's, even where their dimensions agree."""
+    if info.embedder != embedder:
+        raise ConfigError(
+            f"collection {info.name!r} was built with embedder {info.embedder!r}, "
+            f"but {embedder!r} is configured",
+            hint=f"set RAG_EMBEDDING__MODEL={info.embedder.removesuffix(' (bundled)')} to use it as it was "
+            f"built, or delete it (rag collections delete {info.name}) and ingest again",
+        )
+    return info
+
+
 class TwoLevelIndex:
     def __init__(self, catalog: Catalog, chroma: ChromaStore) -> None:
         self.catalog = catalog
@@ -117,14 +130,7 @@ class TwoLevelIndex:
             info = CollectionInfo(name, key, embedder, dimension(), time.time())
             self.catalog.add_collection(info)
             return self.catalog.collection(name) or info
-        if info.embedder != embedder:
-            raise ConfigError(
-                f"collection {name!r} was built with embedder {info.embedder!r}, "
-                f"but {embedder!r} is configured",
-                hint="set RAG_EMBEDDING__MODEL back, or delete the collection "
-                f"(rag collections delete {name}) and ingest again",
-            )
-        return info
+        return same_embedder(info, embedder)
 
     def collection(self, name: str) -> CollectionInfo:
         info = self.catalog.collection(name)

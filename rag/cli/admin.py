@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from rag.cli.output import notice, out_console, print_json
+from rag.embeddings import embedder_name
 from rag.local.discovery import server_or_in_process
 from rag.settings import load_settings
 
@@ -118,7 +119,7 @@ def models(json_output: JsonFlag = False) -> None:
     llm_where = llm_availability(settings.llm)
     embedder_where = embedder_availability(settings.embedding)
     reranker_where = reranker_availability(settings.rerank)
-    embedder = settings.embedding.model or "all-MiniLM-L6-v2 (bundled)"
+    embedder = embedder_name(settings.embedding.model)
     reranker = settings.rerank.model or "built-in"
     data = {
         "llm": {

@@ -216,7 +216,7 @@ def run_questions(
 def config_snapshot(components: Components) -> dict[str, Any]:
     settings = components.settings
     return {
-        "embedding": settings.embedding.model or "all-MiniLM-L6-v2 (bundled)",
+        "embedding": components.embedder.model_name,
         "llm": {"backend": settings.llm.backend, "model": settings.llm.model or "bundled"},
         "rerank": components.reranker.name,
         "retrieval": settings.retrieval.model_dump(),

@@ -21,6 +21,7 @@ from rag.embeddings import Embedder
 from rag.query.expand import NO_EXPANSION, Expansion
 from rag.query.fusion import weighted_rrf
 from rag.query.request import Filters, Stage
+from rag.query.translate import TermTranslator
 from rag.settings import RetrievalSettings
 from rag.types import ScoredChunk, ScoredSummary
 from vectorstore.catalog import CollectionInfo
@@ -86,6 +87,8 @@ class HybridRetriever:
         ]
         if vector is not None:
             rankings += self._other_scripts(info, query, vector, dense_weight, allowed)
+        if use_lexical and self.settings.translation_weight > 0:
+            rankings += self._translated(info, query, allowed)
         if documents and self.settings.document_weight > 0:
             doc_rank = {d.summary.doc_id: r for r, d in enumerate(documents)}
             candidates = {h.chunk.id: h for h in dense_hits + lexical_hits if h.chunk.doc_id in doc_rank}
@@ -159,6 +162,32 @@ class HybridRetriever:
                 hits = self.index.search_chunks(info, vector, self.settings.candidates, scope)
                 rankings.append((_by_score(hits, "dense"), weight))
         return rankings
+
+    def _translated(
+        self, info: CollectionInfo, query: str, allowed: list[str] | None
+    ) -> list[tuple[Sequence[ScoredChunk], float]]:
+        """A BM25 ranking of the question's words translated by dictionary, among the documents in the
+        other script (Chinese <-> English): BM25 cannot cross languages, a dictionary takes it across.
+        Weighted by the other script's share of the documents: the chance, before reading them, that the
+        answer is written in the other language (all of them in a collection of the other language)."""
+        groups = self.scripts.groups(info)
+        own = script_of(query)
+        other = [d for script, group in groups.items() if script != own for d in group.doc_ids]
+        if not other:
+            return []
+        share = len(other) / sum(len(g.doc_ids) for g in groups.values())
+        translated = TermTranslator.bundled().translate(query)
+        if not translated:
+            return []
+        scope: list[str] | None = other if own in groups else allowed
+        if scope is not None and allowed is not None:
+            permitted = set(allowed)
+            scope = [d for d in scope if d in permitted]
+        hits = [
+            ScoredChunk(h.chunk, h.score, {"translated": h.score})
+            for h in self.index.lexical_chunks(info, translated, self.settings.candidates, scope)
+        ]
+        return [(_by_score(hits, "translated"), self.settings.translation_weight * share)]
 
     def _in_scopes(
         self,

@@ -79,6 +79,28 @@ def test_english_question_uses_dense_and_lexical(mixed: Corpus) -> None:
     assert top.scores["fused"] == pytest.approx(top.score)
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What is the hotel limit per night on domestic trips?", "travel"),
+        ("猫一天大部分时间在睡觉吗？", "cats"),
+        ("所得税申报的截止日期是什么时候？", "taxes"),
+    ],
+)
+def test_a_question_finds_documents_in_the_other_language_through_the_dictionary(
+    mixed: Corpus, question: str, expected: str
+) -> None:
+    """The English-only embedder cannot cross languages and BM25 cannot match words of another
+    language: the question's words translated by dictionary (CC-CEDICT) find the document."""
+    hybrid, _, _ = retriever(mixed)
+    result = hybrid.retrieve(mixed.info, question, Filters())
+    assert result.chunks[0].chunk.doc_id == expected, [h.chunk.doc_id for h in result.chunks]
+    assert result.chunks[0].scores["translated"] > 0
+    without, _, _ = retriever(mixed, translation_weight=0.0)
+    found = without.retrieve(mixed.info, question, Filters()).chunks
+    assert [h.chunk.doc_id for h in found[:1]] != [expected]
+
+
 def test_ablation_switches_off_one_retriever(mixed: Corpus) -> None:
     hybrid, index, _ = retriever(mixed)
     question = "How long does the NR-7 robot run on one battery charge?"
@@ -184,5 +206,6 @@ def test_without_summary_level_only_global_searches_run(mixed: Corpus) -> None:
     result = hybrid.retrieve(mixed.info, "How long does the NR-7 robot run on one battery charge?", Filters())
     assert result.documents == []
     assert index.methods() == {"search_chunks", "lexical_chunks"}
-    assert all(scope is None for _, scope, _ in index.calls)
+    # the one scoped search is the translated question's, among the documents in the other language
+    assert all(scope is None or set(scope) == {"leave", "travel"} for _, scope, _ in index.calls)
     assert result.chunks[0].chunk.doc_id == "robot"
