@@ -172,11 +172,18 @@ class RetrievalSettings(Section):
     document_weight: float = Field(
         0.0, ge=0, description="fusion weight of the summary level's document ranking (0 = only widen recall)"
     )
-    translation_weight: float = Field(
-        1.0,
+    translate: bool = Field(
+        True,
+        description="also search documents in the other language (Chinese <-> English) with BM25 for the "
+        "question's words translated by dictionary (CC-CEDICT)",
+    )
+    language_gap: float | None = Field(
+        None,
         ge=0,
-        description="fusion weight of a BM25 search with the question's words translated by dictionary "
-        "(CC-CEDICT, Chinese <-> English) among documents in the other language (0 = off)",
+        le=1,
+        description="how much higher the embedder scores a passage in the question's language than the "
+        "same passage in the other, added to other-language passages in the dense ranking; None = 0.05 "
+        "for the bundled multilingual-e5-small (measured), 0 for other models",
     )
     top_k: int = Field(5, ge=1, description="passages handed on (the context; retrieval_only returns them)")
     passage_chars: int = Field(

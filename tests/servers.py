@@ -74,7 +74,9 @@ def tail(path: Path, chars: int = 5000) -> str:
 def rag_env(data_dir: Path, chroma_url: str | None = None, **extra: str) -> dict[str, str]:
     """The environment of a `rag` child: none of the parent's RAG_* settings, this data dir (and Chroma
     server), offline models, one thread per library so that several processes share the cores."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    # the embedder the test runs on (tests/conftest.py) is the only RAG_* setting a child inherits
+    inherited = ("RAG_EMBEDDING__MODEL", "RAG_EMBEDDING__MODEL_DIR")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_") or k in inherited}
     env.update(
         RAG_DATA_DIR=str(data_dir),
         RAG_LLM__THREADS="1",

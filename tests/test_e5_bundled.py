@@ -135,8 +135,9 @@ def test_an_answer_in_one_language_is_checked_against_a_source_in_the_other(
 @pytest.mark.default_embedder
 def test_a_mixed_collection_is_searched_and_answered_in_each_language(e5_dir: Path) -> None:
     """At the defaults, English questions find and cite the Chinese sample and Chinese questions the
-    English ones: each script of a mixed collection gets its own dense ranking, and the question's words
-    translated by dictionary their own BM25 ranking."""
+    English ones, while questions in a document's own language still find it first: passages in the
+    other language are ranked by their similarity plus the embedder's language gap, and by BM25 for the
+    question's words translated by dictionary."""
     from rag.components import Components
     from rag.query.request import QueryRequest
     from rag.settings import load_settings
@@ -147,6 +148,8 @@ def test_a_mixed_collection_is_searched_and_answered_in_each_language(e5_dir: Pa
     assert components.ingest_pipeline().run([samples], "mixed").ok
     pipeline = components.query_pipeline()
     asked = {
+        "How long does the NR-7 run on one charge?": "robot-faq.html",
+        "国内出差住宿费每晚不超过多少钱？": "报销制度.txt",
         "What is the domestic hotel limit per night?": "报销制度.txt",
         "What is the meal allowance for international trips?": "报销制度.txt",
         "How many days do employees have to submit an expense claim after a trip?": "报销制度.txt",

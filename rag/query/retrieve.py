@@ -5,6 +5,9 @@
    weak summary cannot hide the answer).
 3. Weighted reciprocal-rank fusion of the chunk lists, plus a prior for chunks of documents the
    summary level ranked high. Dense lists are weighted by how well the embedder reads the question.
+4. Across Chinese and English: in a collection that mixes them, passages in the other language than the
+   question's join the dense ranking with the embedder's language gap added to their similarity, and
+   BM25 searches them for the question's words translated by dictionary (rag/query/translate.py).
 
 Filters resolve to a set of documents in the catalog and restrict every search.
 
@@ -17,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.bundled import BUNDLED_E5_LANGUAGE_GAP
+from rag.e5_bundled import E5_NAME
 from rag.embeddings import Embedder
 from rag.query.expand import NO_EXPANSION, Expansion
 from rag.query.fusion import weighted_rrf
@@ -81,14 +86,15 @@ class HybridRetriever:
         dense_hits, lexical_hits = self._in_scopes(info, scopes, vector, query if use_lexical else None)
         # One ranking per retriever: the in-document searches only reach deeper into the picked
         # documents; scores of one retriever are comparable across its searches.
-        rankings: list[tuple[Sequence[ScoredChunk], float]] = [
-            (_by_score(dense_hits, "dense"), dense_weight),
-            (_by_score(lexical_hits, "lexical"), 1.0),
-        ]
+        own = script_of(query)
         if vector is not None:
-            rankings += self._other_scripts(info, query, vector, dense_weight, allowed)
-        if use_lexical and self.settings.translation_weight > 0:
-            rankings += self._translated(info, query, allowed)
+            dense_hits += self._in_other_scripts(info, own, vector, allowed)
+        if use_lexical and self.settings.translate:
+            lexical_hits += self._translated(info, query, allowed)
+        rankings: list[tuple[Sequence[ScoredChunk], float]] = [
+            (self._dense_ranking(dense_hits, own), dense_weight),
+            (_by_score(lexical_hits, "lexical", "translated"), 1.0),
+        ]
         if documents and self.settings.document_weight > 0:
             doc_rank = {d.summary.doc_id: r for r, d in enumerate(documents)}
             candidates = {h.chunk.id: h for h in dense_hits + lexical_hits if h.chunk.doc_id in doc_rank}
@@ -138,44 +144,54 @@ class HybridRetriever:
                 rankings.append((_by_score(lexical_hits, "lexical"), weight))
         return rankings
 
-    def _other_scripts(
-        self,
-        info: CollectionInfo,
-        query: str,
-        vector: Sequence[float],
-        dense_weight: float,
-        allowed: list[str] | None,
-    ) -> list[tuple[Sequence[ScoredChunk], float]]:
-        """In a collection that mixes scripts (vectorstore/scripts.py), one dense ranking among the
-        documents of each script other than the question's, weighted, like every dense ranking, by how
-        well the embedder reads what it ranks (nothing for an English-only embedder and Chinese text)."""
+    def language_gap(self) -> float:
+        """How much higher the embedder scores a passage in the question's language than the same passage
+        in the other: the setting, else the bundled multilingual model's measured gap, else 0."""
+        if self.settings.language_gap is not None:
+            return self.settings.language_gap
+        return BUNDLED_E5_LANGUAGE_GAP if self.embedder.model_name == E5_NAME else 0.0
+
+    def _dense_ranking(self, hits: list[ScoredChunk], own: str) -> list[ScoredChunk]:
+        """One dense ranking over both languages: a passage in the other script than the question's is
+        ranked by its similarity plus the embedder's language gap, so that it competes on meaning (the
+        component score stays the raw similarity)."""
+        gap = self.language_gap()
+        ranked = _by_score(hits, "dense")
+        if not gap:
+            return ranked
+
+        def calibrated(h: ScoredChunk) -> float:
+            return h.scores["dense"] + (gap if script_of(h.chunk.text) != own else 0.0)
+
+        return sorted(ranked, key=calibrated, reverse=True)
+
+    def _in_other_scripts(
+        self, info: CollectionInfo, own: str, vector: Sequence[float], allowed: list[str] | None
+    ) -> list[ScoredChunk]:
+        """In a collection that mixes scripts (vectorstore/scripts.py), dense hits among the documents of
+        each script other than the question's that the embedder reads: a multilingual embedder scores
+        passages in the question's own language higher whatever they say, so the best ones in the other
+        language may not be among the collection-wide hits at all."""
         groups = self.scripts.groups(info)
         if len(groups) < 2:
             return []
-        own = script_of(query)
         permitted = None if allowed is None else set(allowed)
-        rankings: list[tuple[Sequence[ScoredChunk], float]] = []
+        hits: list[ScoredChunk] = []
         for script, group in sorted(groups.items()):
-            weight = dense_weight * self.embedder.coverage(group.sample) ** 2
             scope = [d for d in group.doc_ids if permitted is None or d in permitted]
-            if script != own and scope and weight > 0:
-                hits = self.index.search_chunks(info, vector, self.settings.candidates, scope)
-                rankings.append((_by_score(hits, "dense"), weight))
-        return rankings
+            if script != own and scope and self.embedder.coverage(group.sample) > 0.5:
+                hits += self.index.search_chunks(info, vector, self.settings.candidates, scope)
+        return hits
 
-    def _translated(
-        self, info: CollectionInfo, query: str, allowed: list[str] | None
-    ) -> list[tuple[Sequence[ScoredChunk], float]]:
-        """A BM25 ranking of the question's words translated by dictionary, among the documents in the
-        other script (Chinese <-> English): BM25 cannot cross languages, a dictionary takes it across.
-        Weighted by the other script's share of the documents: the chance, before reading them, that the
-        answer is written in the other language (all of them in a collection of the other language)."""
+    def _translated(self, info: CollectionInfo, query: str, allowed: list[str] | None) -> list[ScoredChunk]:
+        """BM25 hits of the question's words translated by dictionary, among the documents in the other
+        script (Chinese <-> English): BM25 cannot cross languages, a dictionary takes it across. They
+        join the question's own BM25 hits by score (one index, comparable scores)."""
         groups = self.scripts.groups(info)
         own = script_of(query)
         other = [d for script, group in groups.items() if script != own for d in group.doc_ids]
         if not other:
             return []
-        share = len(other) / sum(len(g.doc_ids) for g in groups.values())
         translated = TermTranslator.bundled().translate(query)
         if not translated:
             return []
@@ -183,11 +199,10 @@ class HybridRetriever:
         if scope is not None and allowed is not None:
             permitted = set(allowed)
             scope = [d for d in scope if d in permitted]
-        hits = [
+        return [
             ScoredChunk(h.chunk, h.score, {"translated": h.score})
             for h in self.index.lexical_chunks(info, translated, self.settings.candidates, scope)
         ]
-        return [(_by_score(hits, "translated"), self.settings.translation_weight * share)]
 
     def _in_scopes(
         self,
@@ -254,12 +269,17 @@ class HybridRetriever:
         return [ScoredSummary(s.summary, score) for s, score in fused[:n]]
 
 
-def _by_score(hits: list[ScoredChunk], name: str) -> list[ScoredChunk]:
+def _by_score(hits: list[ScoredChunk], *names: str) -> list[ScoredChunk]:
+    """Each chunk once, by its best score under the first of `names` it has, best first."""
+
+    def value(h: ScoredChunk) -> float:
+        return next(h.scores[n] for n in names if n in h.scores)
+
     best: dict[str, ScoredChunk] = {}
     for h in hits:
-        if h.chunk.id not in best or h.scores[name] > best[h.chunk.id].scores[name]:
+        if h.chunk.id not in best or value(h) > value(best[h.chunk.id]):
             best[h.chunk.id] = h
-    return sorted(best.values(), key=lambda h: h.scores[name], reverse=True)
+    return sorted(best.values(), key=value, reverse=True)
 
 
 def _component_scores(rankings: Sequence[tuple[Sequence[ScoredChunk], float]]) -> dict[str, dict[str, float]]:

@@ -96,7 +96,7 @@ def test_a_question_finds_documents_in_the_other_language_through_the_dictionary
     result = hybrid.retrieve(mixed.info, question, Filters())
     assert result.chunks[0].chunk.doc_id == expected, [h.chunk.doc_id for h in result.chunks]
     assert result.chunks[0].scores["translated"] > 0
-    without, _, _ = retriever(mixed, translation_weight=0.0)
+    without, _, _ = retriever(mixed, translate=False)
     found = without.retrieve(mixed.info, question, Filters()).chunks
     assert [h.chunk.doc_id for h in found[:1]] != [expected]
 
