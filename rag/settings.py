@@ -56,7 +56,7 @@ class EmbeddingSettings(Section):
         "",
         description="sentence-transformers model id or local path; empty or multilingual-e5-small = the "
         "bundled multilingual model (offline; Chinese, English and across them); all-MiniLM-L6-v2 = the "
-        "bundled English model (offline, about 2.5x faster on CPU). Online: e.g. BAAI/bge-m3 or "
+        "bundled English model (offline, about 2x faster on CPU). Online: e.g. BAAI/bge-m3 or "
         "intfloat/multilingual-e5-base.",
     )
     model_dir: str = Field(

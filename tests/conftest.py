@@ -1,6 +1,6 @@
 """Test isolation: every test gets its own data dir and a clean RAG_* environment.
 
-Tests run on the bundled English all-MiniLM-L6-v2 (about 2.5x faster on two cores than the default); a
+Tests run on the bundled English all-MiniLM-L6-v2 (about 2x faster on two cores than the default); a
 test marked `default_embedder` runs on the embedded default, the bundled multilingual-e5-small, whose
 converted model is shared by the whole session (RAG_EMBEDDING__MODEL_DIR)."""
 
