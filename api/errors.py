@@ -43,6 +43,15 @@ def rag_error_body(exc: RagError) -> dict[str, Any]:
     return error_body(exc.kind, str(exc))
 
 
+def stream_error_body(exc: BaseException, what: str) -> dict[str, Any]:
+    """The error event that ends a stream (SSE, NDJSON) which failed after its response started: a
+    RagError as it is, anything else logged with its traceback and told without details."""
+    if isinstance(exc, RagError):
+        return rag_error_body(exc)
+    log.error("%s failed", what, exc_info=exc)
+    return error_body("internal_error", "internal server error; the details are in the server log")
+
+
 def _count(request: Request, kind: str) -> None:
     metrics = getattr(request.app.state, "metrics", None)
     if metrics is not None:

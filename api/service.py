@@ -17,7 +17,7 @@ from anyio import to_thread
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from api.errors import LimitExceeded, error_body, rag_error_body
+from api.errors import LimitExceeded, stream_error_body
 from api.schemas import FiltersIn, QueryOptions
 from api.state import AppState
 from api.streaming import iterate_in_thread
@@ -158,12 +158,9 @@ def sse_response(first: Event, events: Events, finish: Finish | None = None) -> 
                     yield ServerSentEvent(payload.model_dump_json(), event="result")
                 event = await anext(events, None)
             yield ServerSentEvent("{}", event="done")
-        except RagError as exc:
-            yield ServerSentEvent(json.dumps(rag_error_body(exc), ensure_ascii=False), event="error")
-        except Exception:
-            log.exception("query stream failed")
-            body = error_body("internal_error", "internal server error; the details are in the server log")
-            yield ServerSentEvent(json.dumps(body), event="error")
+        except Exception as exc:
+            body = stream_error_body(exc, "query stream")
+            yield ServerSentEvent(json.dumps(body, ensure_ascii=False), event="error")
         finally:
             await events.aclose()
 

@@ -24,7 +24,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from api.errors import Unauthorized, error_body, rag_error_body
+from api.errors import Unauthorized, stream_error_body
 from api.state import StateDep
 from ingest.report import FileOutcome
 from rag.errors import ConfigError, InvalidInputError, RagError
@@ -93,12 +93,9 @@ async def ingest(body: LocalIngest, state: StateDep) -> StreamingResponse:
             report = pipeline().run(paths, info.name, prune=body.prune, progress=progress)
             done = {"documents": report.documents, "chunks": report.chunks, "seconds": report.seconds}
             events.put({"event": "done", **done})
-        except RagError as exc:
-            events.put({"event": "error", "status": exc.http_status, **rag_error_body(exc)})
-        except Exception:
-            log.exception("local ingest failed")
-            error = error_body("internal_error", "internal server error; the details are in the server log")
-            events.put({"event": "error", "status": 500, **error})
+        except Exception as exc:
+            status = exc.http_status if isinstance(exc, RagError) else 500
+            events.put({"event": "error", "status": status, **stream_error_body(exc, "local ingest")})
         finally:
             events.put(None)
 

@@ -21,10 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from api.auth import require_api_key
-from api.errors import rag_error_body
+from api.errors import stream_error_body
 from api.service import Events, QueryService, collect, first_event
 from api.state import StateDep
-from rag.errors import InvalidInputError, RagError
+from rag.errors import InvalidInputError
 from rag.llm.base import ChatMessage
 from rag.query.pipeline import Delta, Final
 from rag.types import QueryResponse
@@ -157,8 +157,10 @@ async def _chunks(
                     )
             event = await anext(events, None)
         yield ServerSentEvent("[DONE]")
-    except RagError as exc:
-        yield ServerSentEvent(json.dumps(rag_error_body(exc), ensure_ascii=False))
+    except Exception as exc:
+        yield ServerSentEvent(
+            json.dumps(stream_error_body(exc, "chat completion stream"), ensure_ascii=False)
+        )
     finally:
         await events.aclose()
 

@@ -12,7 +12,7 @@ import typer
 
 from rag.cli import admin, ask, ingest, serve
 from rag.cli import eval as eval_cmd
-from rag.cli.output import print_error
+from rag.cli.output import print_error, print_json
 from rag.errors import ConfigError, InvalidInputError, NotFoundError, RagError
 
 app = typer.Typer(
@@ -51,26 +51,37 @@ USAGE_ERRORS = (ConfigError, InvalidInputError, NotFoundError)
 
 
 def main() -> None:
+    as_json = "--json" in sys.argv[1:]
+
+    def fail(kind: str, message: str, hint: str = "", code: int = 1) -> None:
+        """The error as text on stderr, or with --json as the API's error shape on stdout."""
+        if as_json:
+            print_json({"error": {"type": kind, "message": message, **({"hint": hint} if hint else {})}})
+        else:
+            print_error(message, hint)
+        sys.exit(code)
+
     try:
         app(standalone_mode=False)
     except (click.exceptions.Abort, typer.Abort):  # typer >= 0.2x vendors click as typer._click
-        print_error("aborted")
-        sys.exit(130)
+        fail("aborted", "aborted", code=130)
     except (click.exceptions.ClickException, typer.TyperException) as exc:
         show = getattr(exc, "show", None)
-        if show is not None:
+        if show is not None and not as_json:
             show()
-        else:
-            print_error(str(exc))
-        sys.exit(2)
+            sys.exit(2)
+        fail(
+            "usage_error", exc.format_message() if isinstance(exc, click.ClickException) else str(exc), code=2
+        )
     except RagError as exc:
-        print_error(exc.message, exc.hint)
-        sys.exit(2 if isinstance(exc, USAGE_ERRORS) else 1)
+        fail(exc.kind, exc.message, exc.hint, 2 if isinstance(exc, USAGE_ERRORS) else 1)
     except KeyboardInterrupt:
-        print_error("interrupted")
-        sys.exit(130)
+        fail("interrupted", "interrupted", code=130)
     except Exception as exc:
         if os.environ.get("RAG_DEBUG"):
             traceback.print_exc()
-        print_error(f"unexpected {type(exc).__name__}: {exc}", "run again with RAG_DEBUG=1 for a traceback")
-        sys.exit(1)
+        fail(
+            "internal_error",
+            f"unexpected {type(exc).__name__}: {exc}",
+            "run again with RAG_DEBUG=1 for a traceback",
+        )

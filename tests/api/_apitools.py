@@ -52,7 +52,8 @@ def sse_events(lines: Iterable[str]) -> list[tuple[str, Any]]:
 
 
 class SlowLLM:
-    """Wraps the real LLM: waits `delay` seconds before each delta and records what it produced."""
+    """Wraps the real LLM: waits `delay` seconds before each delta and records what it produced; fails
+    like a crashing backend (not a RagError) after `fail_after` deltas when that is set."""
 
     def __init__(self, inner: LLM, owner: RecordingComponents) -> None:
         self._inner = inner
@@ -68,6 +69,8 @@ class SlowLLM:
         cancel: CancelToken | None = None,
     ) -> Iterator[str]:
         for delta in self._inner.stream(messages, options, cancel):
+            if self._owner.fail_after is not None and self._owner.deltas >= self._owner.fail_after:
+                raise RuntimeError("secret internal detail")
             time.sleep(self._owner.delay)
             self._owner.deltas += 1
             yield delta
@@ -82,10 +85,12 @@ class RecordingComponents(Components):
         self.cancels: list[CancelToken] = []
         self.delay = 0.0
         self.deltas = 0
+        self.fail_after: int | None = None
 
     def llm(self) -> LLM:
         real = super().llm()
-        return SlowLLM(real, self) if self.delay else real  # type: ignore[return-value]
+        wrapped = self.delay or self.fail_after is not None
+        return SlowLLM(real, self) if wrapped else real  # type: ignore[return-value]
 
     def query_pipeline(self) -> QueryPipeline:
         pipeline = super().query_pipeline()

@@ -130,6 +130,37 @@ def test_unexpected_errors_are_500_without_details(api_settings: Settings) -> No
     assert "secret" not in response.text and "Traceback" not in response.text
 
 
+def test_a_stream_that_fails_midway_ends_with_an_error_event(
+    api_settings: Settings, components: RecordingComponents
+) -> None:
+    """SSE of /v1/query and of the OpenAI-compatible endpoint: a backend that crashes after its first
+    tokens ends the stream with an error event that names the stage, without a traceback."""
+    settings = variant(api_settings, warm_up=False)
+    components.deltas, components.fail_after = 0, 1
+    try:
+        with TestClient(create_app(settings, components)) as client:
+            native = client.post("/v1/query", json={"question": QUESTION, "stream": True})
+            components.deltas = 0
+            chat = client.post(
+                "/v1/chat/completions",
+                json={
+                    "model": settings.collection,
+                    "messages": [{"role": "user", "content": QUESTION}],
+                    "stream": True,
+                },
+            )
+    finally:
+        components.fail_after = None
+    native_events = [line for line in native.text.splitlines() if line.startswith("event:")]
+    assert native.status_code == 200 and native_events[-1] == "event: error", native.text
+    assert "RuntimeError" in native.text.rsplit("event: error", 1)[1]  # which stage failed, and how
+    chat_data = [line for line in chat.text.splitlines() if line.startswith("data:")]
+    assert chat.status_code == 200 and '"error"' in chat_data[-1] and "RuntimeError" in chat_data[-1]
+    assert "[DONE]" not in chat.text  # a client does not take the cut answer for a whole one
+    for response in (native, chat):
+        assert "Traceback" not in response.text
+
+
 def test_backend_failures_are_503_with_what_to_fix(
     tmp_path_factory: pytest.TempPathFactory, components: RecordingComponents
 ) -> None:

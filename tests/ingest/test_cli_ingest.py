@@ -104,7 +104,9 @@ def test_ingest_report_exit_codes_and_admin_commands(tmp_path: Path, isolated_en
     assert deleted.returncode == 0, deleted.stderr
     assert json_out(rag("collections", "list", "--json")) == []
     gone = rag("documents", "--collection", "kb", "--json")
-    assert gone.returncode == 2 and "kb" in gone.stderr
+    assert gone.returncode == 2
+    assert json_out(gone)["error"]["type"] == "not_found" and "kb" in json_out(gone)["error"]["message"]
+    assert "kb" in rag("documents", "--collection", "kb").stderr  # without --json: text on stderr
 
 
 def test_usage_and_configuration_errors_exit_2(tmp_path: Path) -> None:
@@ -113,8 +115,11 @@ def test_usage_and_configuration_errors_exit_2(tmp_path: Path) -> None:
     (docs / "a.md").write_text("# A\n\nSome text.\n", encoding="utf-8")
 
     missing = rag("ingest", str(tmp_path / "nowhere"), "--json")
-    assert missing.returncode == 2
-    assert "nowhere" in missing.stderr and missing.stdout == ""
+    assert missing.returncode == 2  # with --json the error is JSON on stdout, as the API shapes it
+    error = json.loads(missing.stdout)["error"]
+    assert "nowhere" in error["message"] and error["type"] and "error:" not in missing.stderr
+    typo = rag("ingest", str(docs), "--jsn")
+    assert typo.returncode == 2 and "--jsn" in typo.stderr  # a usage error stays text without --json
 
     backend = rag("ingest", str(docs), env={"RAG_LLM__BACKEND": "foo"})
     assert backend.returncode == 2
