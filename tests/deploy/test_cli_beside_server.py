@@ -122,8 +122,10 @@ def test_cli_ingest_and_ask_go_through_a_running_server(tmp_path: Path) -> None:
         assert ready.json()["checks"]["announcement"]["ok"], ready.text
 
         missing = run_rag(["ask", QUESTION, "--collection", "nope", "--json"], env)
-        assert missing.returncode == 2 and "does not exist" in missing.stderr, missing.stderr
-        assert "Traceback" not in missing.stderr
+        assert missing.returncode == 2, missing.stderr
+        error = json.loads(missing.stdout)["error"]  # with --json, the error in the API's shape
+        assert error["type"] == "not_found" and "does not exist" in error["message"], error
+        assert "Traceback" not in missing.stderr + missing.stdout
 
         second = run_rag(["serve", "--port", str(free_port())], env, timeout=120)
         assert second.returncode == 2 and "already served by `rag serve`" in second.stderr, second.stderr
@@ -174,11 +176,12 @@ def test_a_server_killed_mid_ingest_leaves_nothing_half_visible(tmp_path: Path) 
             visible = listed.json()["documents"] if listed.status_code == 200 else 0
             time.sleep(0.05)
         api.kill9()
-        _, err = ingest.communicate(timeout=120)
+        out, err = ingest.communicate(timeout=120)
     assert 0 < visible < BULK_FILES, "the server must be killed while the ingest runs"
     assert ingest.returncode == 1, err
-    assert "rag serve" in err or "server" in err, err
-    assert "Traceback" not in err
+    said = out + err  # --json: the error is JSON on stdout
+    assert "rag serve" in said or "server" in said, said
+    assert "Traceback" not in said
     assert (data_dir / "server.json").exists(), "a killed server cannot withdraw its announcement"
 
     with RagServer(tmp_path / "api2", env) as api, api.client() as client:
