@@ -32,7 +32,7 @@ from rag.types import ScoredChunk, ScoredSummary
 from vectorstore.catalog import CollectionInfo
 from vectorstore.index import TwoLevelIndex
 from vectorstore.lexical_tokens import script_of
-from vectorstore.scripts import DocumentScripts
+from vectorstore.scripts import DocumentScripts, ScriptGroup
 from vectorstore.titles import TitleIndex
 
 
@@ -87,10 +87,11 @@ class HybridRetriever:
         # One ranking per retriever: the in-document searches only reach deeper into the picked
         # documents; scores of one retriever are comparable across its searches.
         own = script_of(query)
+        groups = self.scripts.groups(info)
         if vector is not None:
-            dense_hits += self._in_other_scripts(info, own, vector, allowed)
+            dense_hits += self._in_other_scripts(info, groups, own, vector, allowed)
         if use_lexical and self.settings.translate:
-            lexical_hits += self._translated(info, query, allowed)
+            lexical_hits += self._translated(info, groups, own, query, allowed)
         rankings: list[tuple[Sequence[ScoredChunk], float]] = [
             (self._dense_ranking(dense_hits, own), dense_weight),
             (_by_score(lexical_hits, "lexical", "translated"), 1.0),
@@ -166,13 +167,17 @@ class HybridRetriever:
         return sorted(ranked, key=calibrated, reverse=True)
 
     def _in_other_scripts(
-        self, info: CollectionInfo, own: str, vector: Sequence[float], allowed: list[str] | None
+        self,
+        info: CollectionInfo,
+        groups: dict[str, ScriptGroup],
+        own: str,
+        vector: Sequence[float],
+        allowed: list[str] | None,
     ) -> list[ScoredChunk]:
         """In a collection that mixes scripts (vectorstore/scripts.py), dense hits among the documents of
         each script other than the question's that the embedder reads: a multilingual embedder scores
         passages in the question's own language higher whatever they say, so the best ones in the other
         language may not be among the collection-wide hits at all."""
-        groups = self.scripts.groups(info)
         if len(groups) < 2:
             return []
         permitted = None if allowed is None else set(allowed)
@@ -183,12 +188,17 @@ class HybridRetriever:
                 hits += self.index.search_chunks(info, vector, self.settings.candidates, scope)
         return hits
 
-    def _translated(self, info: CollectionInfo, query: str, allowed: list[str] | None) -> list[ScoredChunk]:
+    def _translated(
+        self,
+        info: CollectionInfo,
+        groups: dict[str, ScriptGroup],
+        own: str,
+        query: str,
+        allowed: list[str] | None,
+    ) -> list[ScoredChunk]:
         """BM25 hits of the question's words translated by dictionary, among the documents in the other
         script (Chinese <-> English): BM25 cannot cross languages, a dictionary takes it across. They
         join the question's own BM25 hits by score (one index, comparable scores)."""
-        groups = self.scripts.groups(info)
-        own = script_of(query)
         other = [d for script, group in groups.items() if script != own for d in group.doc_ids]
         if not other:
             return []
