@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from api.errors import Unauthorized
 from api.state import StateDep
+from rag.errors import Unauthorized
 from rag.local.announcement import TOKEN_HEADER
 
 _bearer = HTTPBearer(auto_error=False, description="an API key from RAG_API_KEYS")

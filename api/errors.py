@@ -14,25 +14,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rag.errors import InvalidInputError, RagError
+from rag.errors import RagError
 
 log = logging.getLogger("rag.api")
 
 _HTTP_KINDS = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "limit_exceeded"}
-
-
-class Unauthorized(RagError):
-    http_status = 401
-    kind = "unauthorized"
-
-
-class LimitExceeded(InvalidInputError):
-    kind = "limit_exceeded"
-
-
-class RequestTimeout(RagError):
-    http_status = 408
-    kind = "timeout"
 
 
 def error_body(kind: str, message: str) -> dict[str, Any]:

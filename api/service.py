@@ -17,14 +17,14 @@ from anyio import to_thread
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from api.errors import LimitExceeded, stream_error_body
+from api.errors import stream_error_body
 from api.schemas import FiltersIn, QueryOptions
 from api.state import AppState
 from api.streaming import iterate_in_thread
-from rag.errors import InvalidInputError, RagError
+from rag.errors import RagError
 from rag.llm.base import CancelToken, ChatMessage
 from rag.query.pipeline import Delta, Final
-from rag.query.request import QueryRequest
+from rag.query.request import QueryRequest, checked_question
 from rag.types import Evidence, QueryResponse
 from vectorstore.catalog import DocumentRow
 
@@ -51,15 +51,7 @@ class QueryService:
         filters: FiltersIn | None = None,
         options: QueryOptions | None = None,
     ) -> QueryRequest:
-        limit = self.settings.api.max_question_chars
-        if len(question) > limit:
-            raise LimitExceeded(
-                f"the question is {len(question)} characters long; the limit is {limit}",
-                hint="shorten the question, or raise RAG_API__MAX_QUESTION_CHARS",
-                http_status=413,
-            )
-        if not question.strip():
-            raise InvalidInputError("the question is empty", hint="ask a question", http_status=422)
+        checked_question(question, self.settings.api.max_question_chars)  # before a conversation stores it
         options = options or QueryOptions()
         return QueryRequest(
             question=question,

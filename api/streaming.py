@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import TypeVar
 
-from api.errors import RequestTimeout
+from rag.errors import RequestTimeout
 from rag.llm.base import CancelToken
 
 T = TypeVar("T")

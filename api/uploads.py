@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from api.errors import LimitExceeded
-from rag.errors import InvalidInputError
+from rag.errors import InvalidInputError, LimitExceeded
 from vectorstore.naming import collection_key, validate_collection_name
 
 MAX_NAME_BYTES = 180

@@ -11,6 +11,7 @@ document ahead in a worker thread while the main thread embeds batches across do
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -38,6 +39,7 @@ EMBEDDING_VERSION = 2
 """Bumped when which texts get vectors changes (2: every chunk, also Chinese ones for an English-only
 embedder, whose vectors still carry their Latin-script names and numbers for English questions)."""
 
+log = logging.getLogger(__name__)
 Progress = Callable[[FileOutcome, int, int], None]
 _PREFETCH = 4
 _READ_BLOCK = 1 << 20
@@ -75,7 +77,6 @@ class _Work:
 class _Prepared:
     work: _Work
     write: DocumentWrite
-    chunk_texts: list[str]
 
 
 class IngestPipeline:
@@ -133,6 +134,10 @@ class IngestPipeline:
                 progress(outcome, len(report.outcomes), total)
 
         with writer_lock(self.settings.data_dir, info.key):
+            info = self.index.collection(info.name)
+            if info.embedder != self.embedder.model_name:
+                report.reembedded_from = info.embedder
+                info = self._rebuild(info)
             self.index.recover(info)
             known = {row.source: row for row in self.index.documents(info)}
             work: list[_Work] = []
@@ -280,7 +285,7 @@ class IngestPipeline:
             chunks=chunks,
             metadata=doc.metadata,
         )
-        return _Prepared(item, write, [embedding_text(c.title, c.section, c.text) for c in chunks])
+        return _Prepared(item, write)
 
     def _chunks(
         self, info: CollectionInfo, item: _Work, doc: LoadedDocument, drafts: list[ChunkDraft], version: str
@@ -311,27 +316,57 @@ class IngestPipeline:
     ) -> None:
         if not batch:
             return
-        texts = [t for p in batch for t in p.chunk_texts]
-        chunk_vectors: list[np.ndarray | None] = list(self.embedder.embed_array(texts)) if texts else []
-        summary_vectors = self._summary_vectors(batch, chunk_vectors)
-        self.index.write(info, [p.write for p in batch], summary_vectors, chunk_vectors)
+        writes = [p.write for p in batch]
+        summary_vectors, chunk_vectors = self._vectors(
+            [w.summary for w in writes], [w.chunks for w in writes]
+        )
+        self.index.write(info, writes, summary_vectors, chunk_vectors)
         for p in batch:
             status: Status = "updated" if p.work.previous and p.work.previous.version else "added"
             note(FileOutcome(p.work.source, status, chunks=len(p.write.chunks), doc_id=p.work.doc_id))
 
+    def _rebuild(self, info: CollectionInfo) -> CollectionInfo:
+        """The collection's documents re-embedded with this pipeline's embedder, from the texts the
+        catalog holds, so that documents outside this run's paths stay searchable. Files in the run are
+        then re-read as usual (their fingerprint names the old embedder), chunked for the new one."""
+        log.info(
+            "re-embedding collection %r (built with %s) with %s",
+            info.name,
+            info.embedder,
+            self.embedder.model_name,
+        )
+        return self.index.rebuild(
+            info,
+            embedder=self.embedder.model_name,
+            dimension=self.embedder.dimension,
+            vectorize=self._vectors,
+            batch_chunks=self.settings.ingest.write_batch,
+        )
+
+    def _vectors(
+        self, summaries: Sequence[DocumentSummary], chunks: Sequence[Sequence[Chunk]]
+    ) -> tuple[list[np.ndarray | None], list[np.ndarray | None]]:
+        """Vectors of documents' summaries and of their chunks, in order."""
+        texts = [embedding_text(c.title, c.section, c.text) for cs in chunks for c in cs]
+        chunk_vectors: list[np.ndarray | None] = list(self.embedder.embed_array(texts)) if texts else []
+        return self._summary_vectors(summaries, [len(cs) for cs in chunks], chunk_vectors), chunk_vectors
+
     def _summary_vectors(
-        self, batch: list[_Prepared], chunk_vectors: list[np.ndarray | None]
+        self,
+        summaries: Sequence[DocumentSummary],
+        counts: Sequence[int],
+        chunk_vectors: list[np.ndarray | None],
     ) -> list[np.ndarray | None]:
         """One vector per document summary. `centroid` (default): the normalised mean of the
         document's chunk vectors, which costs no embedding (embedding summaries as text nearly doubled
         ingest time for a measured retrieval gain of zero); `text`: the summary text embedded."""
         if self.settings.summary.vector == "text":
-            return list(self.embedder.embed_array([p.write.summary.text for p in batch]))
+            return list(self.embedder.embed_array([s.text for s in summaries]))
         out: list[np.ndarray | None] = []
         start = 0
-        for p in batch:
-            own = [v for v in chunk_vectors[start : start + len(p.chunk_texts)] if v is not None]
-            start += len(p.chunk_texts)
+        for count in counts:
+            own = [v for v in chunk_vectors[start : start + count] if v is not None]
+            start += count
             if not own:
                 out.append(None)
                 continue

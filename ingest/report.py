@@ -26,6 +26,7 @@ class IngestReport:
     chunks: int = 0
     seconds: float = 0.0
     new_chunks: int = 0
+    reembedded_from: str = ""  # the embedder the collection was built with, when this run re-embedded it
 
     def add(self, outcome: FileOutcome) -> None:
         self.outcomes.append(outcome)
@@ -51,4 +52,5 @@ class IngestReport:
             "chunks": self.chunks,
             "new_chunks": self.new_chunks,
             "seconds": round(self.seconds, 3),
+            "reembedded_from": self.reembedded_from or None,
         }

@@ -25,21 +25,39 @@ if TYPE_CHECKING:
 
 
 class Components:
-    def __init__(self, settings: Settings) -> None:
+    """`embedder`, `index` and `reranker` may be given (tests share loaded models and stores);
+    the rest is built from the settings."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: SentenceTransformerEmbedder | None = None,
+        index: TwoLevelIndex | None = None,
+        reranker: Reranker | None = None,
+    ) -> None:
         self.settings = settings
-        self._lock = threading.Lock()
+        self._given = (embedder, index, reranker)
+        self._lock = threading.RLock()
         self._llm: LLM | None = None
+        self._query_pipeline: QueryPipeline | None = None
 
     @cached_property
     def embedder(self) -> SentenceTransformerEmbedder:
-        return SentenceTransformerEmbedder.from_settings(self.settings.embedding, self.settings.data_dir)
+        given = self._given[0]
+        return given or SentenceTransformerEmbedder.from_settings(
+            self.settings.embedding, self.settings.data_dir
+        )
 
     @cached_property
     def catalog(self) -> Catalog:
-        return Catalog(self.settings.data_dir / "catalog.sqlite3")
+        given = self._given[1]
+        return given.catalog if given else Catalog(self.settings.data_dir / "catalog.sqlite3")
 
     @cached_property
     def chroma(self) -> ChromaStore:
+        if self._given[1]:
+            return self._given[1].chroma
         chroma = self.settings.chroma
         return ChromaStore(
             url=chroma.url,
@@ -50,7 +68,7 @@ class Components:
 
     @cached_property
     def index(self) -> TwoLevelIndex:
-        return TwoLevelIndex(self.catalog, self.chroma)
+        return self._given[1] or TwoLevelIndex(self.catalog, self.chroma)
 
     def llm(self) -> LLM:
         if self._llm is None:
@@ -88,6 +106,15 @@ class Components:
         )
 
     def query_pipeline(self) -> QueryPipeline:
+        """The one query pipeline of these components, built on first use: its caches (titles, scripts
+        of the documents) live until their collection changes, not one request."""
+        if self._query_pipeline is None:
+            with self._lock:
+                if self._query_pipeline is None:
+                    self._query_pipeline = self._build_query_pipeline()
+        return self._query_pipeline
+
+    def _build_query_pipeline(self) -> QueryPipeline:
         from rag.query.compress import ContextCompressor
         from rag.query.pipeline import QueryPipeline
         from rag.query.retrieve import HybridRetriever
@@ -105,4 +132,4 @@ class Components:
     def reranker(self) -> Reranker:
         from rag.query.rerank import build_reranker
 
-        return build_reranker(self.settings.rerank)
+        return self._given[2] or build_reranker(self.settings.rerank)

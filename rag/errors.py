@@ -3,7 +3,9 @@
 RagError
 ├── ConfigError            bad settings or CLI usage            (CLI exit 2, HTTP 422)
 ├── NotFoundError          unknown collection, document, job    (HTTP 404)
+├── Unauthorized           no or a wrong API key                 (HTTP 401)
 ├── InvalidInputError      a bad request or question            (HTTP 400/413/422)
+│   └── LimitExceeded          over a size or count limit        (HTTP 413)
 ├── DocumentError          one input file cannot be ingested    (reported per file, run goes on)
 ├── BackendError           a model or store is not usable       (HTTP 503)
 │   ├── BackendUnavailable     server down, package missing
@@ -11,6 +13,7 @@ RagError
 │   └── VectorStoreError       Chroma failed
 ├── ContextOverflow        prompt longer than the model's window (HTTP 422)
 ├── GenerationTimeout      the model took too long               (HTTP 504)
+├── RequestTimeout         a request ran past its deadline       (HTTP 408)
 └── StageError             a pipeline stage failed; wraps the cause with the stage name
 """
 
@@ -49,6 +52,18 @@ class InvalidInputError(RagError):
     def __init__(self, message: str, *, hint: str = "", http_status: int = 400) -> None:
         super().__init__(message, hint=hint)
         self.http_status = http_status
+
+
+class LimitExceeded(InvalidInputError):
+    kind = "limit_exceeded"
+
+    def __init__(self, message: str, *, hint: str = "", http_status: int = 413) -> None:
+        super().__init__(message, hint=hint, http_status=http_status)
+
+
+class Unauthorized(RagError):
+    http_status = 401
+    kind = "unauthorized"
 
 
 class DocumentError(RagError):
@@ -95,6 +110,11 @@ class ContextOverflow(RagError):
 class GenerationTimeout(RagError):
     http_status = 504
     kind = "timeout"
+
+
+class RequestTimeout(RagError):
+    http_status = 408
+    kind = "request_timeout"
 
 
 class StageError(RagError):

@@ -297,7 +297,9 @@ class AnswerSettings(Section):
 class ApiSettings(Section):
     max_upload_mb: float = Field(50, gt=0, description="largest upload request (all files), in MB")
     max_files: int = Field(20, ge=1, description="files per upload request")
-    max_question_chars: int = Field(2000, ge=1, description="longest question the API accepts")
+    max_question_chars: int = Field(
+        2000, ge=1, description="longest question accepted (the API, rag ask, every caller of the pipeline)"
+    )
     request_timeout_s: float = Field(300, gt=0, description="max seconds for one query or chat request")
     allow_public_bind: bool = Field(
         False, description="let `rag serve` bind a non-loopback address with no API keys configured"

@@ -176,3 +176,48 @@ def test_a_mixed_collection_is_searched_and_answered_in_each_language(e5_dir: Pa
     llama3 = settings.model_copy(update={"llm": LLMSettings(backend="ollama", model="llama3")})
     assert Components(llama3).query_pipeline().cross_language() is not None
     components.catalog.close()
+
+
+@pytest.mark.default_embedder
+def test_ingest_re_embeds_a_collection_built_with_the_other_bundled_model(
+    tmp_path: Path, e5_dir: Path
+) -> None:
+    """A collection built with the bundled MiniLM is refused by queries on the default e5, with a hint;
+    the next ingest into it re-embeds all its documents (also those outside that run's paths) with e5,
+    and from then on e5 serves it and MiniLM is refused."""
+    import shutil
+
+    from rag.components import Components
+    from rag.errors import ConfigError
+    from rag.query.request import QueryRequest
+    from rag.settings import EmbeddingSettings, load_settings
+
+    samples = Path(__file__).resolve().parents[1] / "samples"
+    english, chinese = tmp_path / "english", tmp_path / "chinese"
+    for folder, names in ((english, ["handbook.md", "robot-faq.html"]), (chinese, ["报销制度.txt"])):
+        folder.mkdir()
+        for name in names:
+            shutil.copy(samples / name, folder / name)
+    e5_settings = load_settings()
+    minilm = Components(
+        e5_settings.model_copy(
+            update={"embedding": EmbeddingSettings(model=BUNDLED_MINILM, model_dir=str(e5_dir.parent))}
+        )
+    )
+    for folder in (english, chinese):
+        assert minilm.ingest_pipeline().run([folder], "switch").ok
+    question = QueryRequest("What is the domestic hotel limit per night?", "switch", retrieval_only=True)
+
+    with pytest.raises(ConfigError) as refused:
+        Components(e5_settings).query_pipeline().run(question)
+    assert "ingest into it again" in refused.value.hint
+
+    report = Components(e5_settings).ingest_pipeline().run([english], "switch")
+    assert report.ok and report.reembedded_from == MINILM_NAME
+    assert report.count("updated") == 2 and report.documents == 3
+    context = Components(e5_settings).query_pipeline().run(question).context
+    assert context and context[0].source.endswith("报销制度.txt")  # re-embedded from what the catalog held
+    with pytest.raises(ConfigError):
+        minilm.query_pipeline().run(question)
+    again = Components(e5_settings).ingest_pipeline().run([english, chinese], "switch")
+    assert not again.reembedded_from and again.count("unchanged") == 2 and again.count("updated") == 1

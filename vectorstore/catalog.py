@@ -18,13 +18,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.errors import NotFoundError
 from rag.types import Chunk, DocumentSummary
 from vectorstore.lexical_tokens import lexical_tokens
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections(
     name TEXT PRIMARY KEY, key TEXT UNIQUE NOT NULL, embedder TEXT NOT NULL, dimension INTEGER NOT NULL,
-    created REAL NOT NULL);
+    created REAL NOT NULL, vectors TEXT NOT NULL DEFAULT '', rebuilding TEXT NOT NULL DEFAULT '',
+    changes INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS documents(
     id INTEGER PRIMARY KEY, collection TEXT NOT NULL, doc_id TEXT NOT NULL, source TEXT NOT NULL,
     relpath TEXT NOT NULL, title TEXT NOT NULL DEFAULT '', file_type TEXT NOT NULL DEFAULT '',
@@ -61,6 +63,15 @@ class CollectionInfo:
     embedder: str
     dimension: int
     created: float
+    vectors: str = ""  # the Chroma key of its vectors when they were rebuilt for another embedder
+    rebuilding: str = ""  # the Chroma key of a rebuild in progress (or left by a crashed one)
+
+    @property
+    def dense_key(self) -> str:
+        return self.vectors or self.key
+
+
+_INFO = "name, key, embedder, dimension, created, vectors, rebuilding"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +130,7 @@ class Catalog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._con().executescript(SCHEMA)
+        self._migrate()
         with self._tx() as con:
             con.execute("INSERT OR IGNORE INTO meta VALUES ('instance', ?)", (uuid.uuid4().hex,))
         self.instance: str = self._con().execute("SELECT value FROM meta WHERE name='instance'").fetchone()[0]
@@ -145,6 +157,17 @@ class Catalog:
             raise
         con.execute("COMMIT")
 
+    def _migrate(self) -> None:
+        """Columns added since a catalog was created."""
+        con = self._con()
+        have = {r["name"] for r in con.execute("PRAGMA table_info(collections)")}
+        added = {"vectors": "TEXT NOT NULL DEFAULT ''", "rebuilding": "TEXT NOT NULL DEFAULT ''"}
+        added["changes"] = "INTEGER NOT NULL DEFAULT 0"
+        for column, kind in added.items():
+            if column not in have:
+                with self._tx() as tx:
+                    tx.execute(f"ALTER TABLE collections ADD COLUMN {column} {kind}")
+
     def close(self) -> None:
         con = getattr(self._local, "con", None)
         if con is not None:
@@ -154,17 +177,18 @@ class Catalog:
     # collections -----------------------------------------------------------------------------------
 
     def collection(self, name: str) -> CollectionInfo | None:
-        row = self._con().execute("SELECT * FROM collections WHERE name=?", (name,)).fetchone()
+        row = self._con().execute(f"SELECT {_INFO} FROM collections WHERE name=?", (name,)).fetchone()
         return CollectionInfo(**dict(row)) if row else None
 
     def collections(self) -> list[CollectionInfo]:
-        rows = self._con().execute("SELECT * FROM collections ORDER BY name").fetchall()
+        rows = self._con().execute(f"SELECT {_INFO} FROM collections ORDER BY name").fetchall()
         return [CollectionInfo(**dict(r)) for r in rows]
 
     def add_collection(self, info: CollectionInfo) -> None:
         with self._tx() as con:
             con.execute(
-                "INSERT OR IGNORE INTO collections VALUES (?,?,?,?,?)",
+                "INSERT OR IGNORE INTO collections(name, key, embedder, dimension, created) "
+                "VALUES (?,?,?,?,?)",
                 (info.name, info.key, info.embedder, info.dimension, info.created),
             )
             for table in (f"lex_{info.key}", f"lexsum_{info.key}"):
@@ -177,6 +201,30 @@ class Catalog:
                 con.execute(f"DELETE FROM {table} WHERE collection=?", (info.name,))
             con.execute(f"DROP TABLE IF EXISTS lex_{info.key}")
             con.execute(f"DROP TABLE IF EXISTS lexsum_{info.key}")
+
+    def start_rebuild(self, info: CollectionInfo, key: str) -> CollectionInfo:
+        """Record that the collection's vectors are being rebuilt under the Chroma key `key`."""
+        with self._tx() as con:
+            con.execute("UPDATE collections SET rebuilding=? WHERE name=?", (key, info.name))
+        return self._existing(info.name)
+
+    def finish_rebuild(self, info: CollectionInfo, *, embedder: str, dimension: int) -> CollectionInfo:
+        """Make the rebuilt vectors (`info.rebuilding`) the collection's, made by `embedder`."""
+        with self._tx() as con:
+            con.execute(
+                "UPDATE collections SET vectors=rebuilding, rebuilding='', embedder=?, dimension=? "
+                "WHERE name=? AND rebuilding=?",
+                (embedder, dimension, info.name, info.rebuilding),
+            )
+        return self._existing(info.name)
+
+    def _existing(self, name: str) -> CollectionInfo:
+        info = self.collection(name)
+        if info is None:
+            raise NotFoundError(
+                f"collection {name!r} was deleted", hint="ingest into it again to recreate it"
+            )
+        return info
 
     # documents -------------------------------------------------------------------------------------
 
@@ -345,6 +393,7 @@ class Catalog:
             con.executemany(
                 "INSERT OR IGNORE INTO intents VALUES (?,?,?,?)", [(info.name, d, v, now) for d, v in stale]
             )
+            _changed(con, info)
         return stale
 
     def unpublish(self, info: CollectionInfo, doc_ids: Sequence[str]) -> list[tuple[str, str]]:
@@ -365,6 +414,7 @@ class Catalog:
             con.executemany(
                 "INSERT OR IGNORE INTO intents VALUES (?,?,?,?)", [(info.name, d, v, now) for d, v in gone]
             )
+            _changed(con, info)
         return gone
 
     def _remove_rows(self, con: sqlite3.Connection, info: CollectionInfo, doc_id: str) -> None:
@@ -534,18 +584,14 @@ class Catalog:
         )
         return [(r[0], f"{r[1]}\n{r[2]}") for r in rows]
 
-    def change_stamp(self, collection: str) -> tuple[int, float]:
-        """Changes whenever a document is added, replaced or removed."""
+    def change_stamp(self, collection: str) -> tuple[float, int]:
+        """Changes whenever a document is added, replaced or removed, or the collection is re-created."""
         row = (
             self._con()
-            .execute(
-                "SELECT count(*), coalesce(max(ingested), 0) FROM documents "
-                "WHERE collection=? AND version IS NOT NULL",
-                (collection,),
-            )
+            .execute("SELECT created, changes FROM collections WHERE name=?", (collection,))
             .fetchone()
         )
-        return int(row[0]), float(row[1])
+        return (float(row[0]), int(row[1])) if row else (0.0, -1)
 
     def counts(self, collection: str) -> dict[str, int]:
         con = self._con()
@@ -559,6 +605,10 @@ class Catalog:
         """Files whose ingest failed and that have no live version (a failed update keeps the old one)."""
         sql = "SELECT count(*) FROM documents WHERE collection=? AND version IS NULL"
         return int(self._con().execute(sql, (collection,)).fetchone()[0])
+
+
+def _changed(con: sqlite3.Connection, info: CollectionInfo) -> None:
+    con.execute("UPDATE collections SET changes = changes + 1 WHERE name=?", (info.name,))
 
 
 def _document_row(r: sqlite3.Row) -> DocumentRow:

@@ -13,11 +13,16 @@ Write protocol (readers never see half a document, nor a deleted one):
    turns the replaced generations into intents;
 4. delete the replaced generations from Chroma and clear their intents.
 A crash anywhere leaves only intents behind; `recover` deletes their Chroma records on the next write.
+
+A collection's vectors are rebuilt for another embedder (`rebuild`) into new Chroma collections, from
+the texts the catalog holds, and replace the old ones in one catalog transaction; a crashed rebuild is
+dropped by the next one.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,6 +35,11 @@ from vectorstore.chroma_store import ChromaStore, Hit, Level
 from vectorstore.naming import collection_key, validate_collection_name
 
 Vector = Sequence[float] | np.ndarray
+Vectorize = Callable[
+    [Sequence[DocumentSummary], Sequence[Sequence[Chunk]]],
+    tuple[Sequence[Vector | None], Sequence[Vector | None]],
+]
+"""Vectors for documents' summaries and their chunks (in order); None for a text the embedder cannot read."""
 _OVERFETCH = 8
 _RETRIES = 3
 
@@ -107,10 +117,28 @@ def same_embedder(info: CollectionInfo, embedder: str) -> CollectionInfo:
         raise ConfigError(
             f"collection {info.name!r} was built with embedder {info.embedder!r}, "
             f"but {embedder!r} is configured",
-            hint=f"set RAG_EMBEDDING__MODEL={info.embedder.removesuffix(' (bundled)')} to use it as it was "
-            f"built, or delete it (rag collections delete {info.name}) and ingest again",
+            hint=f"ingest into it again (rag ingest PATH --collection {info.name}): that re-embeds its "
+            f"documents with {embedder!r}; or set RAG_EMBEDDING__MODEL="
+            f"{info.embedder.removesuffix(' (bundled)')} to use it as it was built",
         )
     return info
+
+
+def summary_of(row: DocumentRow) -> DocumentSummary:
+    """The summary record of a document's live version, as the catalog holds it."""
+    assert row.version is not None
+    return DocumentSummary(
+        id=f"{row.doc_id}:{row.version}:summary",
+        collection=row.collection,
+        doc_id=row.doc_id,
+        version=row.version,
+        source=row.source,
+        title=row.title,
+        text=row.summary,
+        strategy=row.summary_strategy,
+        chunk_count=row.chunk_count,
+        file_type=row.file_type,
+    )
 
 
 class TwoLevelIndex:
@@ -121,8 +149,9 @@ class TwoLevelIndex:
     # collections -----------------------------------------------------------------------------------
 
     def open_collection(self, name: str, *, embedder: str, dimension: Callable[[], int]) -> CollectionInfo:
-        """Get or create a collection; refuse one built with another embedder (its vectors differ).
-        `dimension` is only called to create a collection, so opening one does not load the model."""
+        """Get or create a collection. `dimension` is only called to create one, so opening a collection
+        does not load the model. A collection built with another embedder is returned as it is: writers
+        `rebuild` it first, readers refuse it (`same_embedder`)."""
         name = validate_collection_name(name)
         info = self.catalog.collection(name)
         if info is None:
@@ -130,7 +159,7 @@ class TwoLevelIndex:
             info = CollectionInfo(name, key, embedder, dimension(), time.time())
             self.catalog.add_collection(info)
             return self.catalog.collection(name) or info
-        return same_embedder(info, embedder)
+        return info
 
     def collection(self, name: str) -> CollectionInfo:
         info = self.catalog.collection(name)
@@ -144,8 +173,42 @@ class TwoLevelIndex:
 
     def delete_collection(self, name: str) -> None:
         info = self.collection(name)
-        self.chroma.drop(info.key)
+        for key in dict.fromkeys((info.dense_key, info.rebuilding)):
+            if key:
+                self.chroma.drop(key)
         self.catalog.drop_collection(info)
+
+    def rebuild(
+        self,
+        info: CollectionInfo,
+        *,
+        embedder: str,
+        dimension: int,
+        vectorize: Vectorize,
+        batch_chunks: int,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> CollectionInfo:
+        """Re-embed every live document of the collection with `embedder` (through `vectorize`) into new
+        Chroma collections, then switch to them in one catalog transaction. Readers use the old vectors
+        until the switch. Call with the collection's writer lock held."""
+        if info.rebuilding:
+            self.chroma.drop(info.rebuilding)
+        info = self.catalog.start_rebuild(info, f"{info.key}.{uuid.uuid4().hex[:8]}")
+        rows = [r for r in self.catalog.documents(info.name) if r.version]
+        batch: list[tuple[DocumentSummary, list[Chunk]]] = []
+        for done, row in enumerate(rows, 1):
+            batch.append((summary_of(row), self.catalog.chunks_of(info.name, row.doc_id)))
+            if done == len(rows) or sum(len(c) for _, c in batch) >= batch_chunks:
+                summaries, chunks = [s for s, _ in batch], [c for _, c in batch]
+                summary_vectors, chunk_vectors = vectorize(summaries, chunks)
+                self._upsert(info.rebuilding, summaries, summary_vectors, chunks, chunk_vectors)
+                batch = []
+                if progress:
+                    progress(done, len(rows))
+        old = info.dense_key
+        info = self.catalog.finish_rebuild(info, embedder=embedder, dimension=dimension)
+        self.chroma.drop(old)
+        return info
 
     # writes ----------------------------------------------------------------------------------------
 
@@ -162,32 +225,41 @@ class TwoLevelIndex:
         if not writes:
             return
         self.catalog.add_intents(info.name, [(w.doc_id, w.version) for w in writes])
-        summaries = [
-            (s, v) for s, v in zip((w.summary for w in writes), summary_vectors, strict=True) if v is not None
-        ]
-        chunks = [
+        summaries = [w.summary for w in writes]
+        self._upsert(info.dense_key, summaries, summary_vectors, [w.chunks for w in writes], chunk_vectors)
+        stale = self.catalog.publish(info, writes)
+        self._purge(info, stale)
+
+    def _upsert(
+        self,
+        key: str,
+        summaries: Sequence[DocumentSummary],
+        summary_vectors: Sequence[Vector | None],
+        chunks: Sequence[Sequence[Chunk]],
+        chunk_vectors: Sequence[Vector | None],
+    ) -> None:
+        with_summaries = [(s, v) for s, v in zip(summaries, summary_vectors, strict=True) if v is not None]
+        with_chunks = [
             (c, v)
-            for c, v in zip((c for w in writes for c in w.chunks), chunk_vectors, strict=True)
+            for c, v in zip((c for cs in chunks for c in cs), chunk_vectors, strict=True)
             if v is not None
         ]
         self.chroma.upsert(
-            info.key,
+            key,
             "summaries",
-            [s.id for s, _ in summaries],
-            [v for _, v in summaries],
-            [s.text for s, _ in summaries],
-            [summary_metadata(s) for s, _ in summaries],
+            [s.id for s, _ in with_summaries],
+            [v for _, v in with_summaries],
+            [s.text for s, _ in with_summaries],
+            [summary_metadata(s) for s, _ in with_summaries],
         )
         self.chroma.upsert(
-            info.key,
+            key,
             "chunks",
-            [c.id for c, _ in chunks],
-            [v for _, v in chunks],
-            [c.text for c, _ in chunks],
-            [chunk_metadata(c) for c, _ in chunks],
+            [c.id for c, _ in with_chunks],
+            [v for _, v in with_chunks],
+            [c.text for c, _ in with_chunks],
+            [chunk_metadata(c) for c, _ in with_chunks],
         )
-        stale = self.catalog.publish(info, writes)
-        self._purge(info, stale)
 
     def delete_documents(self, info: CollectionInfo, doc_ids: Sequence[str]) -> int:
         gone = self.catalog.unpublish(info, doc_ids)
@@ -207,7 +279,7 @@ class TwoLevelIndex:
 
     def _purge(self, info: CollectionInfo, pairs: Sequence[tuple[str, str]]) -> None:
         if pairs:
-            self.chroma.delete_versions(info.key, pairs)
+            self.chroma.delete_versions(info.dense_key, pairs)
             self.catalog.clear_intents(info.name, pairs)
 
     # reads -----------------------------------------------------------------------------------------
@@ -241,7 +313,7 @@ class TwoLevelIndex:
         instead of neither."""
         fetch = k + _OVERFETCH
         for _ in range(_RETRIES):
-            found = self.chroma.query(info.key, level, vector, fetch, doc_ids)
+            found = self.chroma.query(info.dense_key, level, vector, fetch, doc_ids)
             live, replaced = self._live(info, found)
             if len(live) >= k or (len(found) < fetch and not replaced):  # enough, or nothing more
                 return live[:k]

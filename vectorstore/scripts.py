@@ -24,7 +24,7 @@ class ScriptGroup:
 class DocumentScripts:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self._cache: dict[str, tuple[tuple[int, float], dict[str, ScriptGroup]]] = {}
+        self._cache: dict[str, tuple[tuple[float, int], dict[str, ScriptGroup]]] = {}
         self._lock = threading.Lock()
 
     def groups(self, info: CollectionInfo) -> dict[str, ScriptGroup]:

@@ -27,7 +27,7 @@ def normal_words(text: str) -> str:
 class TitleIndex:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self._cache: dict[str, tuple[tuple[int, float], dict[str, set[str]], dict[str, set[str]]]] = {}
+        self._cache: dict[str, tuple[tuple[float, int], dict[str, set[str]], dict[str, set[str]]]] = {}
         self._lock = threading.Lock()
 
     def _matchers(self, info: CollectionInfo) -> tuple[dict[str, set[str]], dict[str, set[str]]]:

@@ -15,7 +15,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message
 
 from api.auth import require_api_key
-from api.errors import LimitExceeded
 from api.files import file_response, original_file
 from api.schemas import DocumentList, DocumentOut, Job
 from api.service import public_source
@@ -23,7 +22,7 @@ from api.state import AppState, StateDep
 from api.uploads import Staged, clean_filename, publish_uploads, save_upload, too_large, upload_dir
 from ingest.pipeline import Progress
 from ingest.report import IngestReport
-from rag.errors import InvalidInputError, NotFoundError
+from rag.errors import InvalidInputError, LimitExceeded, NotFoundError
 from vectorstore.catalog import DocumentRow
 from vectorstore.locks import writer_lock
 

@@ -24,10 +24,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from api.errors import Unauthorized, stream_error_body
+from api.errors import stream_error_body
 from api.state import StateDep
 from ingest.report import FileOutcome
-from rag.errors import ConfigError, InvalidInputError, RagError
+from rag.errors import ConfigError, InvalidInputError, RagError, Unauthorized
 from rag.local.announcement import TOKEN_HEADER
 
 log = logging.getLogger("rag.api")
@@ -91,7 +91,12 @@ async def ingest(body: LocalIngest, state: StateDep) -> StreamingResponse:
     def work() -> None:
         try:
             report = pipeline().run(paths, info.name, prune=body.prune, progress=progress)
-            done = {"documents": report.documents, "chunks": report.chunks, "seconds": report.seconds}
+            done = {
+                "documents": report.documents,
+                "chunks": report.chunks,
+                "seconds": report.seconds,
+                "reembedded_from": report.reembedded_from,
+            }
             events.put({"event": "done", **done})
         except Exception as exc:
             status = exc.http_status if isinstance(exc, RagError) else 500

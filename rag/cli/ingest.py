@@ -95,6 +95,12 @@ def _print_summary(report: IngestReport) -> None:
     for status in STATUSES:
         table.add_column(status, justify="right")
     table.add_row(*(str(report.count(s)) for s in STATUSES))
+    if report.reembedded_from:
+        out_console.print(
+            f"re-embedded the collection's documents (built with {report.reembedded_from}) "
+            "with the configured embedder",
+            highlight=False,
+        )
     out_console.print(table)
     for outcome in report.failures:
         colour = "red" if outcome.status == "failed" else "yellow"

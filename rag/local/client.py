@@ -22,9 +22,11 @@ from rag.errors import (
     ConfigError,
     GenerationTimeout,
     InvalidInputError,
+    LimitExceeded,
     ModelNotFound,
     NotFoundError,
     RagError,
+    RequestTimeout,
     VectorStoreError,
 )
 from rag.local.announcement import TOKEN_HEADER, Announcement
@@ -38,11 +40,12 @@ _BY_KIND: dict[str, type[RagError]] = {
     "config_error": ConfigError,
     "validation_error": InvalidInputError,
     "invalid_request": InvalidInputError,
-    "limit_exceeded": InvalidInputError,
+    "limit_exceeded": LimitExceeded,
     "backend_unavailable": BackendUnavailable,
     "vector_store_unavailable": VectorStoreError,
     "model_not_found": ModelNotFound,
     "timeout": GenerationTimeout,
+    "request_timeout": RequestTimeout,
 }
 
 
@@ -157,6 +160,7 @@ def _read_ingest_events(lines: Iterator[str], progress: Progress | None) -> Inge
             report.documents = int(event["documents"])
             report.chunks = int(event["chunks"])
             report.seconds = float(event["seconds"])
+            report.reembedded_from = str(event.get("reembedded_from") or "")
             return report
         elif kind == "error":
             raise error_from_body(int(event.get("status", 500)), event, "the server")

@@ -23,7 +23,7 @@ from rag.bundled import (
     BUNDLED_SUPPORT_THRESHOLD,
 )
 from rag.e5_bundled import E5_NAME
-from rag.errors import InvalidInputError, StageError
+from rag.errors import StageError
 from rag.llm.base import LLM, CancelToken, GenerationOptions
 from rag.llm.common import CountedStream
 from rag.query.answer import REFUSAL, Answerer, language
@@ -34,7 +34,7 @@ from rag.query.corroborate import Corroboration
 from rag.query.evidence import EvidenceStrength
 from rag.query.expand import NO_EXPANSION, Expansion, QueryExpander
 from rag.query.passages import Passage, PassageBuilder, merge_chunks
-from rag.query.request import QueryRequest
+from rag.query.request import QueryRequest, checked_question
 from rag.query.rerank import Reranker
 from rag.query.retrieve import HybridRetriever
 from rag.query.terms import QueryTerms
@@ -44,7 +44,6 @@ from vectorstore.catalog import CollectionInfo, TermStats
 from vectorstore.index import TwoLevelIndex, same_embedder
 from vectorstore.lexical_tokens import script_of
 
-MAX_QUESTION_CHARS = 4000
 MIN_DERIVED_BUDGET = 64
 
 
@@ -226,15 +225,7 @@ class QueryPipeline:
     def prepare(self, request: QueryRequest, trace: StageTrace | None = None) -> _Prepared:
         """Everything before generation: rewrite, retrieve, rerank, compress, measure the evidence;
         `trace`, when given, receives what retrieval and reranking handed on."""
-        question = request.question.strip()
-        if not question:
-            raise InvalidInputError("the question is empty", hint="ask a question", http_status=422)
-        if len(question) > MAX_QUESTION_CHARS:
-            raise InvalidInputError(
-                f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}",
-                hint="shorten the question",
-                http_status=413,
-            )
+        question = checked_question(request.question, self.settings.api.max_question_chars)
         timings: dict[str, float] = {}
         info = same_embedder(self.index.collection(request.collection), self.retriever.embedder.model_name)
         resolution = Resolution(question, "as-asked")

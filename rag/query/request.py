@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from rag.errors import InvalidInputError, LimitExceeded
 from rag.llm.base import ChatMessage
 
 Stage = Literal[
@@ -22,6 +23,20 @@ STAGES: tuple[Stage, ...] = (
     "corroboration",
     "compression",
 )
+
+
+def checked_question(question: str, max_chars: int) -> str:
+    """The question without surrounding space; an error for an empty one or one over `max_chars`
+    (the setting RAG_API__MAX_QUESTION_CHARS, for the API and in-process callers alike)."""
+    stripped = question.strip()
+    if not stripped:
+        raise InvalidInputError("the question is empty", hint="ask a question", http_status=422)
+    if len(stripped) > max_chars:
+        raise LimitExceeded(
+            f"the question is {len(stripped)} characters long; the limit is {max_chars}",
+            hint="shorten the question, or raise RAG_API__MAX_QUESTION_CHARS",
+        )
+    return stripped
 
 
 @dataclass(frozen=True, slots=True)

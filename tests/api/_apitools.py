@@ -92,8 +92,8 @@ class RecordingComponents(Components):
         wrapped = self.delay or self.fail_after is not None
         return SlowLLM(real, self) if wrapped else real  # type: ignore[return-value]
 
-    def query_pipeline(self) -> QueryPipeline:
-        pipeline = super().query_pipeline()
+    def _build_query_pipeline(self) -> QueryPipeline:
+        pipeline = super()._build_query_pipeline()
         original = pipeline.stream
 
         def stream(request: QueryRequest, cancel: CancelToken | None = None) -> Any:

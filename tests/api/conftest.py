@@ -30,8 +30,7 @@ def api_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def components(api_settings: Settings) -> RecordingComponents:
     """The shared components, with the sample documents ingested into the default collection."""
-    components = RecordingComponents(api_settings)
-    components.__dict__["embedder"] = shared_embedder()
+    components = RecordingComponents(api_settings, embedder=shared_embedder())
     report = components.ingest_pipeline().run([SAMPLES], api_settings.collection)
     assert report.ok and report.documents >= 4
     return components

@@ -22,8 +22,7 @@ TOKEN = "the-local-credential"
 @pytest.fixture()
 def local_client(tmp_path: Path) -> TestClient:
     settings = Settings(data_dir=tmp_path / "data", api_keys=[KEY])
-    components = Components(settings)
-    components.__dict__["embedder"] = shared_embedder()
+    components = Components(settings, embedder=shared_embedder())
     return TestClient(create_app(settings, components, local_token=TOKEN))
 
 

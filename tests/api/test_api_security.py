@@ -106,7 +106,7 @@ def test_request_timeout(api_settings: Settings, components: RecordingComponents
         response = client.post("/v1/query", json={"question": QUESTION})
     assert response.status_code == 408
     error = response.json()["error"]
-    assert error["type"] == "timeout" and "0.05 s" in error["message"]
+    assert error["type"] == "request_timeout" and "0.05 s" in error["message"]
 
 
 def test_unknown_route_uses_the_error_shape(secured: TestClient) -> None:
@@ -171,8 +171,7 @@ def test_backend_failures_are_503_with_what_to_fix(
         api_keys=[],
     )
     settings = variant(settings, warm_up=False)
-    broken = Components(settings)
-    broken.__dict__["embedder"] = components.embedder
+    broken = Components(settings, embedder=components.embedder)
     with TestClient(create_app(settings, broken)) as client:
         assert client.post("/v1/collections", json={"name": "kb"}).status_code == 201
         response = client.post("/v1/query", json={"question": "hello there", "collection": "kb"})
@@ -190,9 +189,9 @@ def test_backend_failures_are_503_with_what_to_fix(
 def test_llm_failure_is_503_with_what_to_fix(api_settings: Settings, components: RecordingComponents) -> None:
     settings = variant(api_settings.model_copy(update={"llm": LLMSettings(model="/nonexistent/model.gguf")}))
     settings = variant(settings, warm_up=False)
-    no_model = Components(settings)
-    for shared in ("embedder", "catalog", "chroma", "index", "reranker"):
-        no_model.__dict__[shared] = getattr(components, shared)
+    no_model = Components(
+        settings, embedder=components.embedder, index=components.index, reranker=components.reranker
+    )
     with TestClient(create_app(settings, no_model)) as client:
         for stream in (False, True):
             response = client.post("/v1/query", json={"question": QUESTION, "stream": stream})

@@ -43,9 +43,7 @@ class Harness:
         self.components = self.build()
 
     def build(self) -> Components:
-        components = Components(load_settings())
-        components.embedder = self.embedder  # type: ignore[assignment]  # cached_property slot
-        return components
+        return Components(load_settings(), embedder=self.embedder)  # type: ignore[arg-type]
 
     def reload_settings(self) -> None:
         self.components.catalog.close()

@@ -96,9 +96,7 @@ def own_components(data_dir: Path, **overrides: Any) -> Components:
                 mp.delenv(name)
         mp.chdir(data_dir.parent)
         settings = Settings(data_dir=data_dir, **overrides)
-    components = Components(settings)
-    components.__dict__["embedder"] = shared_embedder()
-    return components
+    return Components(settings, embedder=shared_embedder())
 
 
 def open_corpus(components: Components, name: str = "kb") -> Corpus:

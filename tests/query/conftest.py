@@ -29,8 +29,7 @@ def embedder() -> SentenceTransformerEmbedder:
 @pytest.fixture
 def components(isolated_env: Path) -> Iterator[Components]:
     """Components from this test's environment (its own data dir), sharing the loaded embedder."""
-    components = Components(load_settings())
-    components.__dict__["embedder"] = shared_embedder()
+    components = Components(load_settings(), embedder=shared_embedder())
     yield components
     components.catalog.close()
 

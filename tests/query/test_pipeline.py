@@ -13,7 +13,7 @@ import pytest
 
 from rag.bundled import BUNDLED_EVIDENCE_TOKENS, BUNDLED_SUPPORT_THRESHOLD
 from rag.components import Components
-from rag.errors import InvalidInputError, NotFoundError
+from rag.errors import InvalidInputError, LimitExceeded, NotFoundError
 from rag.llm.base import ChatMessage
 from rag.query.answer import REFUSAL, UNSUPPORTED
 from rag.query.citations import SUPPORT_THRESHOLD, attribute
@@ -233,14 +233,20 @@ def test_filter_excludes_a_document_from_the_answer_context(
         assert all(e.source.startswith(filters.source_prefix) for e in response.context)
 
 
-def test_invalid_questions_and_unknown_collections(e2e: Components) -> None:
-    with pytest.raises(InvalidInputError):
+def test_invalid_questions_and_unknown_collections(e2e: Components, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(InvalidInputError) as empty:
         ask(e2e, "   ")
-    with pytest.raises(InvalidInputError) as too_long:
-        ask(e2e, "why " * 2000)
-    assert too_long.value.http_status == 413
+    assert empty.value.http_status == 422
+    limit = e2e.settings.api.max_question_chars  # the API's limit is the pipeline's
+    assert isinstance(ask(e2e, "why? " * (limit // 5), retrieval_only=True), QueryResponse)
+    with pytest.raises(LimitExceeded) as too_long:
+        ask(e2e, "why? " * (limit // 5 + 1))
+    assert too_long.value.http_status == 413 and "RAG_API__MAX_QUESTION_CHARS" in too_long.value.hint
     with pytest.raises(NotFoundError):
         ask(e2e, QUESTION, collection="no-such-collection")
+    monkeypatch.setattr(e2e.settings.api, "max_question_chars", 20)
+    with pytest.raises(LimitExceeded):
+        ask(e2e, "How many vacation days?")
 
 
 # a real PDF -----------------------------------------------------------------------------------------

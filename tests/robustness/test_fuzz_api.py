@@ -37,8 +37,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
         data_dir=root / "data",
         api=ApiSettings(warm_up=False, max_upload_mb=2, request_timeout_s=120),  # type: ignore[call-arg]
     )
-    components = Components(settings)
-    components.__dict__["embedder"] = shared_embedder()
+    components = Components(settings, embedder=shared_embedder())
     report = components.ingest_pipeline().run([SAMPLES], settings.collection)
     assert report.ok
     return create_app(settings, components)

@@ -60,8 +60,7 @@ def test_a_document_cannot_take_over_the_assistant(tmp_path: Path, isolated_env:
         llm=LLMSettings(seed=1, temperature=0.1),
         answer=AnswerSettings(context_tokens=400),
     )
-    components = Components(settings)
-    components.__dict__["embedder"] = shared_embedder()
+    components = Components(settings, embedder=shared_embedder())
     report = components.ingest_pipeline().run([docs], "kb")
     assert report.ok and report.documents == 2
 

@@ -41,5 +41,6 @@ def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TwoLevelIn
     index = TwoLevelIndex(Catalog(tmp_path / "catalog.sqlite3"), chroma)
     yield index
     for info in index.catalog.collections():
-        chroma.drop(info.key)
+        for key in {info.dense_key, info.rebuilding} - {""}:
+            chroma.drop(key)
     index.catalog.close()

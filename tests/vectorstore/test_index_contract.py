@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 
 from rag.embeddings import SentenceTransformerEmbedder
@@ -14,7 +15,7 @@ from rag.errors import ConfigError, InvalidInputError, NotFoundError
 from tests.helpers import BUNDLED_EMBEDDER, make_write, new_version
 from vectorstore.catalog import CollectionInfo, DocumentWrite
 from vectorstore.chroma_store import ChromaStore
-from vectorstore.index import TwoLevelIndex, chunk_metadata, summary_metadata
+from vectorstore.index import TwoLevelIndex, Vectorize, chunk_metadata, same_embedder, summary_metadata
 
 CHROMA_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$")
 
@@ -51,7 +52,7 @@ def qvec(embedder: SentenceTransformerEmbedder, text: str) -> list[float]:
 
 
 def chroma_counts(index: TwoLevelIndex, info: CollectionInfo) -> tuple[int, int]:
-    return index.chroma.count(info.key, "summaries"), index.chroma.count(info.key, "chunks")
+    return index.chroma.count(info.dense_key, "summaries"), index.chroma.count(info.dense_key, "chunks")
 
 
 def everything(index: TwoLevelIndex, embedder, info: CollectionInfo, query: str) -> set[str]:
@@ -319,7 +320,9 @@ def test_unknown_collection_and_delete_collection(index: TwoLevelIndex, embedder
     assert index.lexical_chunks(again, "cats", k=5) == []
 
 
-def test_other_embedder_is_refused(index: TwoLevelIndex, embedder) -> None:
+def test_a_collection_of_another_embedder_is_opened_for_writers_and_refused_to_readers(
+    index: TwoLevelIndex, embedder
+) -> None:
     info = open_collection(index, embedder, "embedded-by-minilm")
     assert info.embedder == BUNDLED_EMBEDDER and info.dimension == 384
 
@@ -327,10 +330,85 @@ def test_other_embedder_is_refused(index: TwoLevelIndex, embedder) -> None:
         raise AssertionError("reopening a collection must not ask for the dimension")
 
     assert index.open_collection(info.name, embedder=BUNDLED_EMBEDDER, dimension=must_not_load) == info
+    assert index.open_collection(info.name, embedder="BAAI/bge-m3", dimension=must_not_load) == info
+    assert same_embedder(info, BUNDLED_EMBEDDER) == info
     with pytest.raises(ConfigError) as error:
-        index.open_collection(info.name, embedder="BAAI/bge-m3", dimension=lambda: 1024)
+        same_embedder(info, "BAAI/bge-m3")
     assert "BAAI/bge-m3" in str(error.value) and BUNDLED_EMBEDDER in str(error.value)
-    assert "rag collections delete" in error.value.hint
+    assert "ingest into it again" in error.value.hint
+
+
+def _halves(embedder: SentenceTransformerEmbedder) -> Vectorize:
+    """Another embedding space of another dimension: the first half of each vector, normalised."""
+
+    def vectorize(summaries, chunks):
+        def half(texts: list[str]) -> list[np.ndarray]:
+            vectors = embedder.embed_array(texts)[:, :192] if texts else np.zeros((0, 192))
+            return list(vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+
+        return half([s.text for s in summaries]), half([c.text for cs in chunks for c in cs])
+
+    return vectorize
+
+
+def _query_half(embedder: SentenceTransformerEmbedder, text: str) -> list[float]:
+    vector = np.asarray(embedder.embed_query(text))[:192]
+    return list(vector / np.linalg.norm(vector))
+
+
+def _chroma_names(index: TwoLevelIndex) -> set[str]:
+    return {getattr(c, "name", c) for c in index.chroma.client().list_collections()}
+
+
+def test_rebuild_re_embeds_every_live_document_and_switches_at_once(index: TwoLevelIndex, embedder) -> None:
+    info = open_collection(index, embedder, "switching")
+    cats, rockets = (
+        make_write(info, "cats", CATS),
+        make_write(info, "rockets", ROCKETS),
+    )
+    put(index, embedder, info, cats, rockets)
+    index.delete_documents(info, ["rockets"])
+    put(index, embedder, info, make_write(info, "taxes", TAXES))
+    old = info.dense_key
+
+    calls = 0
+
+    def crashing(summaries, chunks):
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("killed mid-rebuild")
+        return _halves(embedder)(summaries, chunks)
+
+    with pytest.raises(RuntimeError):
+        index.rebuild(info, embedder="half-minilm", dimension=192, vectorize=crashing, batch_chunks=1)
+    left = index.collection(info.name)
+    assert left.embedder == BUNDLED_EMBEDDER and left.dense_key == old and left.rebuilding
+    hits = index.search_chunks(left, qvec(embedder, "Why does a cat purr?"), k=2)  # the old vectors serve
+    assert hits and hits[0].chunk.doc_id == "cats"
+
+    rebuilt = index.rebuild(
+        left, embedder="half-minilm", dimension=192, vectorize=_halves(embedder), batch_chunks=1
+    )
+    assert (rebuilt.embedder, rebuilt.dimension, rebuilt.rebuilding) == ("half-minilm", 192, "")
+    assert rebuilt.dense_key not in (old, left.rebuilding) and CHROMA_NAME.match(
+        f"{rebuilt.dense_key}.chunks"
+    )
+    names = _chroma_names(index)
+    assert f"{rebuilt.dense_key}.chunks" in names
+    assert (
+        not {f"{key}.{level}" for key in (old, left.rebuilding) for level in ("chunks", "summaries")} & names
+    )
+    assert chroma_counts(index, rebuilt) == (2, len(CATS) + len(TAXES))  # live documents only
+    for question, doc in (("Why does a cat purr?", "cats"), ("When are tax returns due?", "taxes")):
+        assert index.search_chunks(rebuilt, _query_half(embedder, question), k=1)[0].chunk.doc_id == doc
+        assert index.search_summaries(rebuilt, _query_half(embedder, question), k=1)[0].summary.doc_id == doc
+    assert index.lexical_chunks(rebuilt, "purrs", k=1)[0].chunk.doc_id == "cats"
+    with pytest.raises(ConfigError):
+        same_embedder(rebuilt, BUNDLED_EMBEDDER)
+
+    index.delete_collection(rebuilt.name)
+    assert f"{rebuilt.dense_key}.chunks" not in _chroma_names(index)
 
 
 def test_filtered_doc_ids(index: TwoLevelIndex, embedder) -> None:
@@ -416,3 +494,21 @@ def test_a_reader_racing_a_rewrite_sees_one_generation(index: TwoLevelIndex, emb
     hits = racing.search_chunks(info, qvec(embedder, "cats"), k=5)
     assert hits, "the document was live before and after the write, yet the reader got nothing"
     assert {h.chunk.version for h in hits} == {rewrite.version}
+
+
+def test_the_change_stamp_moves_with_the_live_documents_only(index: TwoLevelIndex, embedder) -> None:
+    info = open_collection(index, embedder, "stamped")
+    stamps = [index.catalog.change_stamp(info.name)]
+    put(index, embedder, info, make_write(info, "cats", CATS))
+    stamps.append(index.catalog.change_stamp(info.name))
+    index.catalog.touch(info.name, "cats", size=1, mtime=1.0)
+    assert index.catalog.change_stamp(info.name) == stamps[-1]
+    put(index, embedder, info, make_write(info, "cats", ROCKETS))
+    stamps.append(index.catalog.change_stamp(info.name))
+    index.delete_documents(info, ["cats"])
+    stamps.append(index.catalog.change_stamp(info.name))
+    index.delete_collection(info.name)
+    stamps.append(index.catalog.change_stamp(info.name))
+    open_collection(index, embedder, "stamped")
+    stamps.append(index.catalog.change_stamp(info.name))
+    assert len(set(stamps)) == len(stamps), stamps
