@@ -12,8 +12,6 @@ import json
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from api.schemas import Conversation, ConversationSummary, Message
 from rag.errors import InvalidInputError, NotFoundError
 from rag.llm.base import ChatMessage, Role
 from rag.types import Citation
+from vectorstore.sqlite_file import SqliteFile
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations(
@@ -37,41 +36,26 @@ CREATE INDEX IF NOT EXISTS messages_conversation ON messages(conversation_id, id
 TITLE_CHARS = 80
 
 
-class ConversationStore:
+class ConversationStore(SqliteFile):
     def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.executescript(SCHEMA)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=30)
-        con.row_factory = sqlite3.Row
-        con.execute("PRAGMA foreign_keys=ON")
-        try:
-            with con:
-                yield con
-        finally:
-            con.close()
+        super().__init__(path, SCHEMA)
 
     def create(self, title: str, collection: str) -> Conversation:
         now = time.time()
         conv_id = uuid.uuid4().hex
         title = " ".join(title.split())[:TITLE_CHARS]
-        with self._connect() as con:
+        with self.transaction() as con:
             con.execute(
                 "INSERT INTO conversations VALUES (?,?,?,?,?)", (conv_id, title, collection, now, now)
             )
         return Conversation(id=conv_id, title=title, collection=collection, created=now, updated=now)
 
     def summaries(self) -> list[ConversationSummary]:
-        with self._connect() as con:
-            rows = con.execute(
-                "SELECT c.*, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n "
-                "FROM conversations c ORDER BY updated DESC"
-            ).fetchall()
+        con = self.connection()
+        rows = con.execute(
+            "SELECT c.*, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n "
+            "FROM conversations c ORDER BY updated DESC"
+        ).fetchall()
         return [
             ConversationSummary(
                 id=r["id"],
@@ -85,13 +69,13 @@ class ConversationStore:
         ]
 
     def get(self, conv_id: str) -> Conversation:
-        with self._connect() as con:
-            row = con.execute("SELECT * FROM conversations WHERE id=?", (conv_id,)).fetchone()
-            if row is None:
-                raise _missing(conv_id)
-            messages = con.execute(
-                "SELECT * FROM messages WHERE conversation_id=? ORDER BY id", (conv_id,)
-            ).fetchall()
+        con = self.connection()
+        row = con.execute("SELECT * FROM conversations WHERE id=?", (conv_id,)).fetchone()
+        if row is None:
+            raise _missing(conv_id)
+        messages = con.execute(
+            "SELECT * FROM messages WHERE conversation_id=? ORDER BY id", (conv_id,)
+        ).fetchall()
         return Conversation(
             id=row["id"],
             title=row["title"],
@@ -102,7 +86,7 @@ class ConversationStore:
         )
 
     def delete(self, conv_id: str) -> None:
-        with self._connect() as con:
+        with self.transaction() as con:
             if con.execute("DELETE FROM conversations WHERE id=?", (conv_id,)).rowcount == 0:
                 raise _missing(conv_id)
 
@@ -121,7 +105,7 @@ class ConversationStore:
         transaction (a regenerated answer replaces the old one)."""
         now = time.time()
         cites = [c.model_dump() for c in citations or []]
-        with self._connect() as con:
+        with self.transaction() as con:
             row = con.execute("SELECT title FROM conversations WHERE id=?", (conv_id,)).fetchone()
             if row is None:
                 raise _missing(conv_id)
@@ -151,23 +135,22 @@ class ConversationStore:
         """The last `limit` messages (before message id `before`, when given), oldest first."""
         if limit <= 0:
             return ()
-        with self._connect() as con:
-            rows = con.execute(
-                "SELECT role, content FROM messages WHERE conversation_id=? AND id<? "
-                "ORDER BY id DESC LIMIT ?",
-                (conv_id, before if before is not None else 2**62, limit),
-            ).fetchall()
+        con = self.connection()
+        rows = con.execute(
+            "SELECT role, content FROM messages WHERE conversation_id=? AND id<? ORDER BY id DESC LIMIT ?",
+            (conv_id, before if before is not None else 2**62, limit),
+        ).fetchall()
         return tuple(ChatMessage(r["role"], r["content"]) for r in reversed(rows))
 
     def last_question(self, conv_id: str) -> Message:
         """The conversation's last user message; 422 when it has none."""
-        with self._connect() as con:
-            if con.execute("SELECT 1 FROM conversations WHERE id=?", (conv_id,)).fetchone() is None:
-                raise _missing(conv_id)
-            row = con.execute(
-                "SELECT * FROM messages WHERE conversation_id=? AND role='user' ORDER BY id DESC LIMIT 1",
-                (conv_id,),
-            ).fetchone()
+        con = self.connection()
+        if con.execute("SELECT 1 FROM conversations WHERE id=?", (conv_id,)).fetchone() is None:
+            raise _missing(conv_id)
+        row = con.execute(
+            "SELECT * FROM messages WHERE conversation_id=? AND role='user' ORDER BY id DESC LIMIT 1",
+            (conv_id,),
+        ).fetchone()
         if row is None:
             raise InvalidInputError(
                 f"conversation {conv_id!r} has no question to answer again",

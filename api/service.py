@@ -26,7 +26,7 @@ from rag.llm.base import CancelToken, ChatMessage
 from rag.query.pipeline import Delta, Final
 from rag.query.request import QueryRequest, checked_question
 from rag.types import Evidence, QueryResponse
-from vectorstore.catalog import DocumentRow
+from vectorstore.records import DocumentRow
 
 log = logging.getLogger("rag.api")
 

@@ -30,10 +30,10 @@ from rag.embeddings import Embedder
 from rag.errors import DocumentError
 from rag.settings import Settings
 from rag.types import Chunk, DocumentSummary, LoadedDocument
-from vectorstore.catalog import CollectionInfo, DocumentRow, DocumentWrite
 from vectorstore.index import TwoLevelIndex
 from vectorstore.lexical_tokens import LEXICAL_VERSION
 from vectorstore.locks import writer_lock
+from vectorstore.records import CollectionInfo, DocumentRow, DocumentWrite
 
 EMBEDDING_VERSION = 2
 """Bumped when which texts get vectors changes (2: every chunk, also Chinese ones for an English-only

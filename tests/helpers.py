@@ -25,7 +25,7 @@ from rag.bundled import BUNDLED_MINILM
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.llm.base import LLM, CancelToken, ChatMessage, Generation, GenerationOptions
 from rag.types import Chunk, DocumentSummary
-from vectorstore.catalog import CollectionInfo, DocumentWrite
+from vectorstore.records import CollectionInfo, DocumentWrite
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED_EMBEDDER = "all-MiniLM-L6-v2 (bundled)"

@@ -8,19 +8,26 @@ document flips from old to new content in one SQLite transaction and no reader s
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from rag.errors import NotFoundError
-from rag.types import Chunk, DocumentSummary
+from rag.types import Chunk
 from vectorstore.lexical_tokens import lexical_tokens
+from vectorstore.records import (
+    CHUNK_COLUMNS,
+    CollectionInfo,
+    DocumentRow,
+    DocumentWrite,
+    chunk_fields,
+    chunk_from_fields,
+    document_row,
+    document_values,
+)
+from vectorstore.sqlite_file import SqliteFile
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections(
@@ -56,136 +63,43 @@ LIVE_JOIN = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class CollectionInfo:
-    name: str
-    key: str
-    embedder: str
-    dimension: int
-    created: float
-    vectors: str = ""  # the Chroma key of its vectors when they were rebuilt for another embedder
-    rebuilding: str = ""  # the Chroma key of a rebuild in progress (or left by a crashed one)
-
-    @property
-    def dense_key(self) -> str:
-        return self.vectors or self.key
-
-
 _INFO = "name, key, embedder, dimension, created, vectors, rebuilding"
+_ADDED_COLUMNS = {
+    "vectors": "TEXT NOT NULL DEFAULT ''",
+    "rebuilding": "TEXT NOT NULL DEFAULT ''",
+    "changes": "INTEGER NOT NULL DEFAULT 0",
+}
+CHUNK_SELECT = f"SELECT c.*, d.source, d.title, d.file_type FROM chunks c {LIVE_JOIN}"
+"""Live chunk rows with their document's fields; add a WHERE clause."""
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentRow:
-    collection: str
-    doc_id: str
-    source: str
-    relpath: str
-    title: str
-    file_type: str
-    version: str | None  # live generation id; None when no version was ever ingested
-    content_hash: str | None
-    fingerprint: str  # the ingest settings that produced the live version
-    size: int | None
-    mtime: float | None
-    chunk_count: int
-    summary: str
-    summary_strategy: str
-    metadata: dict[str, object]
-    error: str | None
-    ingested: float | None
+def chunk_from_row(collection: str, r: sqlite3.Row) -> Chunk:
+    return chunk_from_fields(collection, r["id"], r["text"], dict(r))
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentWrite:
-    """Everything needed to make one document version live."""
-
-    doc_id: str
-    source: str
-    relpath: str
-    title: str
-    file_type: str
-    version: str  # a new generation id per write, never reused
-    content_hash: str
-    fingerprint: str
-    size: int
-    mtime: float
-    summary: DocumentSummary
-    chunks: Sequence[Chunk]
-    metadata: dict[str, object]
-
-
-def _quote(token: str) -> str:
-    return '"' + token.replace('"', '""') + '"'
-
-
-def _fts_query(text: str) -> str:
-    return " OR ".join(_quote(t) for t in dict.fromkeys(lexical_tokens(text, query=True)))
-
-
-class Catalog:
+class Catalog(SqliteFile):
     """Thread-safe access to the catalog file. Each thread gets its own connection (WAL mode)."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._con().executescript(SCHEMA)
-        self._migrate()
-        with self._tx() as con:
+        super().__init__(path, SCHEMA, {"collections": _ADDED_COLUMNS})
+        with self.transaction() as con:
             con.execute("INSERT OR IGNORE INTO meta VALUES ('instance', ?)", (uuid.uuid4().hex,))
-        self.instance: str = self._con().execute("SELECT value FROM meta WHERE name='instance'").fetchone()[0]
-
-    def _con(self) -> sqlite3.Connection:
-        con: sqlite3.Connection | None = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
-            con.execute("PRAGMA busy_timeout=30000")
-            con.row_factory = sqlite3.Row
-            self._local.con = con
-        return con
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        con = self._con()
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
-
-    def _migrate(self) -> None:
-        """Columns added since a catalog was created."""
-        con = self._con()
-        have = {r["name"] for r in con.execute("PRAGMA table_info(collections)")}
-        added = {"vectors": "TEXT NOT NULL DEFAULT ''", "rebuilding": "TEXT NOT NULL DEFAULT ''"}
-        added["changes"] = "INTEGER NOT NULL DEFAULT 0"
-        for column, kind in added.items():
-            if column not in have:
-                with self._tx() as tx:
-                    tx.execute(f"ALTER TABLE collections ADD COLUMN {column} {kind}")
-
-    def close(self) -> None:
-        con = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
+        self.instance: str = (
+            self.connection().execute("SELECT value FROM meta WHERE name='instance'").fetchone()[0]
+        )
 
     # collections -----------------------------------------------------------------------------------
 
     def collection(self, name: str) -> CollectionInfo | None:
-        row = self._con().execute(f"SELECT {_INFO} FROM collections WHERE name=?", (name,)).fetchone()
+        row = self.connection().execute(f"SELECT {_INFO} FROM collections WHERE name=?", (name,)).fetchone()
         return CollectionInfo(**dict(row)) if row else None
 
     def collections(self) -> list[CollectionInfo]:
-        rows = self._con().execute(f"SELECT {_INFO} FROM collections ORDER BY name").fetchall()
+        rows = self.connection().execute(f"SELECT {_INFO} FROM collections ORDER BY name").fetchall()
         return [CollectionInfo(**dict(r)) for r in rows]
 
     def add_collection(self, info: CollectionInfo) -> None:
-        with self._tx() as con:
+        with self.transaction() as con:
             con.execute(
                 "INSERT OR IGNORE INTO collections(name, key, embedder, dimension, created) "
                 "VALUES (?,?,?,?,?)",
@@ -195,7 +109,7 @@ class Catalog:
                 con.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5({FTS_COLUMNS})")
 
     def drop_collection(self, info: CollectionInfo) -> None:
-        with self._tx() as con:
+        with self.transaction() as con:
             con.execute("DELETE FROM collections WHERE name=?", (info.name,))
             for table in ("documents", "chunks", "intents"):
                 con.execute(f"DELETE FROM {table} WHERE collection=?", (info.name,))
@@ -204,13 +118,13 @@ class Catalog:
 
     def start_rebuild(self, info: CollectionInfo, key: str) -> CollectionInfo:
         """Record that the collection's vectors are being rebuilt under the Chroma key `key`."""
-        with self._tx() as con:
+        with self.transaction() as con:
             con.execute("UPDATE collections SET rebuilding=? WHERE name=?", (key, info.name))
         return self._existing(info.name)
 
     def finish_rebuild(self, info: CollectionInfo, *, embedder: str, dimension: int) -> CollectionInfo:
         """Make the rebuilt vectors (`info.rebuilding`) the collection's, made by `embedder`."""
-        with self._tx() as con:
+        with self.transaction() as con:
             con.execute(
                 "UPDATE collections SET vectors=rebuilding, rebuilding='', embedder=?, dimension=? "
                 "WHERE name=? AND rebuilding=?",
@@ -230,19 +144,19 @@ class Catalog:
 
     def documents(self, collection: str) -> list[DocumentRow]:
         rows = (
-            self._con()
+            self.connection()
             .execute("SELECT * FROM documents WHERE collection=? ORDER BY relpath", (collection,))
             .fetchall()
         )
-        return [_document_row(r) for r in rows]
+        return [document_row(dict(r)) for r in rows]
 
     def document(self, collection: str, doc_id: str) -> DocumentRow | None:
         row = (
-            self._con()
+            self.connection()
             .execute("SELECT * FROM documents WHERE collection=? AND doc_id=?", (collection, doc_id))
             .fetchone()
         )
-        return _document_row(row) if row else None
+        return document_row(dict(row)) if row else None
 
     def live_versions(self, collection: str, doc_ids: Iterable[str]) -> dict[str, str]:
         ids = list(dict.fromkeys(doc_ids))
@@ -250,7 +164,7 @@ class Catalog:
             return {}
         marks = ",".join("?" * len(ids))
         rows = (
-            self._con()
+            self.connection()
             .execute(
                 f"SELECT doc_id, version FROM documents WHERE collection=? AND version IS NOT NULL "
                 f"AND doc_id IN ({marks})",
@@ -283,10 +197,10 @@ class Catalog:
         if modified_before is not None:
             sql += " AND mtime <= ?"
             args.append(modified_before)
-        return [r[0] for r in self._con().execute(sql, args).fetchall()]
+        return [r[0] for r in self.connection().execute(sql, args).fetchall()]
 
     def touch(self, collection: str, doc_id: str, *, size: int, mtime: float) -> None:
-        with self._tx() as con:
+        with self.transaction() as con:
             con.execute(
                 "UPDATE documents SET size=?, mtime=? WHERE collection=? AND doc_id=?",
                 (size, mtime, collection, doc_id),
@@ -296,7 +210,7 @@ class Catalog:
         self, collection: str, *, doc_id: str, source: str, relpath: str, file_type: str, error: str
     ) -> None:
         """Note a failed attempt; a previously ingested version stays live."""
-        with self._tx() as con:
+        with self.transaction() as con:
             con.execute(
                 "INSERT INTO documents(collection, doc_id, source, relpath, file_type, error) "
                 "VALUES (?,?,?,?,?,?) ON CONFLICT(collection, doc_id) DO UPDATE SET error=excluded.error",
@@ -308,7 +222,7 @@ class Catalog:
     def add_intents(self, collection: str, pairs: Iterable[tuple[str, str]]) -> None:
         """Record (doc_id, version) pairs about to be written to Chroma, before writing them."""
         now = time.time()
-        with self._tx() as con:
+        with self.transaction() as con:
             con.executemany(
                 "INSERT OR IGNORE INTO intents VALUES (?,?,?,?)",
                 [(collection, d, v, now) for d, v in pairs],
@@ -316,14 +230,14 @@ class Catalog:
 
     def intents(self, collection: str) -> list[tuple[str, str]]:
         rows = (
-            self._con()
+            self.connection()
             .execute("SELECT doc_id, version FROM intents WHERE collection=?", (collection,))
             .fetchall()
         )
         return [(r[0], r[1]) for r in rows]
 
     def clear_intents(self, collection: str, pairs: Iterable[tuple[str, str]]) -> None:
-        with self._tx() as con:
+        with self.transaction() as con:
             con.executemany(
                 "DELETE FROM intents WHERE collection=? AND doc_id=? AND version=?",
                 [(collection, d, v) for d, v in pairs],
@@ -341,7 +255,7 @@ class Catalog:
             )
             for w in writes
         }
-        with self._tx() as con:
+        with self.transaction() as con:
             for w in writes:
                 summary_tokens, chunk_tokens = tokens[w.doc_id]
                 old = con.execute(
@@ -352,25 +266,7 @@ class Catalog:
                 if old_version:
                     stale.append((w.doc_id, old_version))
                 self._insert_chunks(con, info, w.chunks, chunk_tokens)
-                values = {
-                    "collection": info.name,
-                    "doc_id": w.doc_id,
-                    "source": w.source,
-                    "relpath": w.relpath,
-                    "title": w.title,
-                    "file_type": w.file_type,
-                    "version": w.version,
-                    "content_hash": w.content_hash,
-                    "fingerprint": w.fingerprint,
-                    "size": w.size,
-                    "mtime": w.mtime,
-                    "chunk_count": len(w.chunks),
-                    "summary": w.summary.text,
-                    "summary_strategy": w.summary.strategy,
-                    "metadata": json.dumps(w.metadata, ensure_ascii=False, default=str),
-                    "error": None,
-                    "ingested": now,
-                }
+                values = document_values(info.name, w, ingested=now)
                 con.execute(
                     _UPSERT_DOCUMENT.format(
                         columns=", ".join(values),
@@ -400,7 +296,7 @@ class Catalog:
         """Remove documents from the live set in one transaction; returns their (doc_id, version)."""
         gone: list[tuple[str, str]] = []
         now = time.time()
-        with self._tx() as con:
+        with self.transaction() as con:
             for doc_id in doc_ids:
                 row = con.execute(
                     "SELECT version FROM documents WHERE collection=? AND doc_id=?", (info.name, doc_id)
@@ -437,164 +333,47 @@ class Catalog:
     def _insert_chunks(
         self, con: sqlite3.Connection, info: CollectionInfo, chunks: Sequence[Chunk], tokens: list[str]
     ) -> None:
+        columns = ("id", "collection", "text", *CHUNK_COLUMNS)
+        sql = f"INSERT INTO chunks({', '.join(columns)}) VALUES ({','.join('?' * len(columns))})"
         for c, toks in zip(chunks, tokens, strict=True):
-            cur = con.execute(
-                "INSERT INTO chunks(id, collection, doc_id, version, idx, text, page, section, start, end, "
-                "hash, tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    c.id,
-                    info.name,
-                    c.doc_id,
-                    c.version,
-                    c.index,
-                    c.text,
-                    c.page,
-                    c.section,
-                    c.start,
-                    c.end,
-                    c.hash,
-                    c.tokens,
-                ),
-            )
+            fields = chunk_fields(c)
+            cur = con.execute(sql, (c.id, info.name, c.text, *(fields[name] for name in CHUNK_COLUMNS)))
             con.execute(f"INSERT INTO lex_{info.key}(rowid, tokens) VALUES (?,?)", (cur.lastrowid, toks))
 
-    # queries ---------------------------------------------------------------------------------------
-
-    def lexical_chunks(
-        self, info: CollectionInfo, query: str, k: int, doc_ids: Sequence[str] | None = None
-    ) -> list[tuple[Chunk, float]]:
-        """BM25 over chunk tokens; higher score is better. `doc_ids` restricts the search.
-
-        Unrestricted, FTS5 ranks first and only the top rows are joined: joining every match before
-        sorting costs seconds on a million chunks. Restricted to documents, the matches are joined with
-        their chunk rows and filtered by document before ranking (benchmarks/README.md, scale): a
-        `rowid IN (...)` inside the MATCH query makes FTS5 re-run the match per listed rowid (350 ms for
-        ~700 rowids of a 1,200-chunk collection), and filtering FTS5's global ranking goes deep when
-        the documents' chunks rank low."""
-        match = _fts_query(query)
-        if not match or k <= 0 or (doc_ids is not None and not doc_ids):
-            return []
-        table = f"lex_{info.key}"
-        con = self._con()
-        if doc_ids is not None:
-            marks = ",".join("?" * len(doc_ids))
-            ranked = con.execute(
-                f"SELECT l.rowid, l.rank FROM {table} l JOIN chunks c ON c.rowid = l.rowid "
-                f"WHERE {table} MATCH ? AND c.collection = ? AND c.doc_id IN ({marks}) "
-                "ORDER BY l.rank LIMIT ?",
-                (match, info.name, *doc_ids, k * 4),
-            ).fetchall()
-            return self._ranked_chunks(info, ranked, k)
-        depth = k
-        while True:
-            ranked = con.execute(
-                f"SELECT rowid, rank FROM {table} WHERE {table} MATCH ? ORDER BY rank LIMIT ?", (match, depth)
-            ).fetchall()
-            found = self._ranked_chunks(info, ranked, k)
-            if len(found) >= k or len(ranked) < depth:
-                return found
-            depth *= 4
-
-    def _ranked_chunks(
-        self, info: CollectionInfo, ranked: list[sqlite3.Row], k: int
-    ) -> list[tuple[Chunk, float]]:
-        if not ranked:
-            return []
-        rank = {r[0]: float(r[1]) for r in ranked}
-        marks = ",".join("?" * len(rank))
-        rows = (
-            self._con()
-            .execute(
-                f"SELECT c.*, d.source, d.title, d.file_type FROM chunks c {LIVE_JOIN} "
-                f"WHERE c.rowid IN ({marks})",
-                tuple(rank),
-            )
-            .fetchall()
-        )
-        hits = [(_chunk(info.name, r), -rank[r["rowid"]]) for r in rows]
-        hits.sort(key=lambda h: h[1], reverse=True)
-        return hits[:k]
-
-    def lexical_summaries(
-        self, info: CollectionInfo, query: str, k: int, doc_ids: Sequence[str] | None = None
-    ) -> list[tuple[DocumentSummary, float]]:
-        match = _fts_query(query)
-        if not match or k <= 0 or (doc_ids is not None and not doc_ids):
-            return []
-        table = f"lexsum_{info.key}"
-        sql = (
-            f"SELECT d.*, -bm25({table}) AS score FROM {table} JOIN documents d ON d.id = {table}.rowid "
-            f"WHERE {table} MATCH ? AND d.version IS NOT NULL"
-        )
-        args: list[object] = [match]
-        if doc_ids is not None:
-            sql += f" AND d.doc_id IN ({','.join('?' * len(doc_ids))})"
-            args += list(doc_ids)
-        sql += " ORDER BY score DESC LIMIT ?"
-        args.append(k)
-        rows = self._con().execute(sql, args).fetchall()
-        return [(_summary(info.name, r), float(r["score"])) for r in rows]
+    # reads -------------------------------------------------------------------------------------------
 
     def chunks_of(self, collection: str, doc_id: str) -> list[Chunk]:
-        rows = (
-            self._con()
-            .execute(
-                "SELECT c.*, d.source, d.title, d.file_type FROM chunks c JOIN documents d "
-                "ON d.collection = c.collection AND d.doc_id = c.doc_id AND d.version = c.version "
-                "WHERE c.collection=? AND c.doc_id=? ORDER BY c.idx",
-                (collection, doc_id),
-            )
-            .fetchall()
-        )
-        return [_chunk(collection, r) for r in rows]
+        """The live chunks of one document, in order."""
+        sql = f"{CHUNK_SELECT} WHERE c.collection=? AND c.doc_id=? ORDER BY c.idx"
+        rows = self.connection().execute(sql, (collection, doc_id)).fetchall()
+        return [chunk_from_row(collection, r) for r in rows]
 
     def chunk_range(self, collection: str, doc_id: str, first: int, last: int) -> list[Chunk]:
         """The live chunks of one document with index `first` to `last` (inclusive), in order."""
-        rows = (
-            self._con()
-            .execute(
-                f"SELECT c.*, d.source, d.title, d.file_type FROM chunks c {LIVE_JOIN} "
-                "WHERE c.collection=? AND c.doc_id=? AND c.idx BETWEEN ? AND ? ORDER BY c.idx",
-                (collection, doc_id, first, last),
-            )
-            .fetchall()
-        )
-        return [_chunk(collection, r) for r in rows]
+        sql = f"{CHUNK_SELECT} WHERE c.collection=? AND c.doc_id=? AND c.idx BETWEEN ? AND ? ORDER BY c.idx"
+        rows = self.connection().execute(sql, (collection, doc_id, first, last)).fetchall()
+        return [chunk_from_row(collection, r) for r in rows]
 
     def titles(self, collection: str) -> list[tuple[str, str]]:
-        rows = (
-            self._con()
-            .execute(
-                "SELECT doc_id, title FROM documents WHERE collection=? AND version IS NOT NULL",
-                (collection,),
-            )
-            .fetchall()
-        )
-        return [(r[0], r[1]) for r in rows]
+        sql = "SELECT doc_id, title FROM documents WHERE collection=? AND version IS NOT NULL"
+        return [(r[0], r[1]) for r in self.connection().execute(sql, (collection,)).fetchall()]
 
     def document_texts(self, collection: str) -> list[tuple[str, str]]:
         """Each live document's title and summary, as one text: what the document is, in its language."""
-        rows = (
-            self._con()
-            .execute(
-                "SELECT doc_id, title, summary FROM documents WHERE collection=? AND version IS NOT NULL",
-                (collection,),
-            )
-            .fetchall()
-        )
-        return [(r[0], f"{r[1]}\n{r[2]}") for r in rows]
+        sql = "SELECT doc_id, title, summary FROM documents WHERE collection=? AND version IS NOT NULL"
+        return [(r[0], f"{r[1]}\n{r[2]}") for r in self.connection().execute(sql, (collection,)).fetchall()]
 
     def change_stamp(self, collection: str) -> tuple[float, int]:
         """Changes whenever a document is added, replaced or removed, or the collection is re-created."""
         row = (
-            self._con()
+            self.connection()
             .execute("SELECT created, changes FROM collections WHERE name=?", (collection,))
             .fetchone()
         )
         return (float(row[0]), int(row[1])) if row else (0.0, -1)
 
     def counts(self, collection: str) -> dict[str, int]:
-        con = self._con()
+        con = self.connection()
         docs = con.execute(
             "SELECT count(*) FROM documents WHERE collection=? AND version IS NOT NULL", (collection,)
         ).fetchone()[0]
@@ -604,71 +383,8 @@ class Catalog:
     def failed_count(self, collection: str) -> int:
         """Files whose ingest failed and that have no live version (a failed update keeps the old one)."""
         sql = "SELECT count(*) FROM documents WHERE collection=? AND version IS NULL"
-        return int(self._con().execute(sql, (collection,)).fetchone()[0])
+        return int(self.connection().execute(sql, (collection,)).fetchone()[0])
 
 
 def _changed(con: sqlite3.Connection, info: CollectionInfo) -> None:
     con.execute("UPDATE collections SET changes = changes + 1 WHERE name=?", (info.name,))
-
-
-def _document_row(r: sqlite3.Row) -> DocumentRow:
-    data = dict(r)
-    data.pop("id", None)
-    data["metadata"] = json.loads(data["metadata"] or "{}")
-    return DocumentRow(**data)
-
-
-def _chunk(collection: str, r: sqlite3.Row) -> Chunk:
-    return Chunk(
-        id=r["id"],
-        collection=collection,
-        doc_id=r["doc_id"],
-        version=r["version"],
-        source=r["source"],
-        title=r["title"],
-        text=r["text"],
-        index=r["idx"],
-        page=r["page"],
-        section=r["section"],
-        start=r["start"],
-        end=r["end"],
-        hash=r["hash"],
-        file_type=r["file_type"],
-        tokens=r["tokens"],
-    )
-
-
-def _summary(collection: str, r: sqlite3.Row) -> DocumentSummary:
-    return DocumentSummary(
-        id=f"{r['doc_id']}:{r['version']}:summary",
-        collection=collection,
-        doc_id=r["doc_id"],
-        version=r["version"],
-        source=r["source"],
-        title=r["title"],
-        text=r["summary"],
-        strategy=r["summary_strategy"],
-        chunk_count=r["chunk_count"],
-        file_type=r["file_type"],
-    )
-
-
-class TermStats:
-    """Document frequency of query terms in a collection's chunks.
-    Uses FTS5 itself, so stemming and tokenisation match the index exactly."""
-
-    def __init__(self, catalog: Catalog, info: CollectionInfo) -> None:
-        self.catalog = catalog
-        self.info = info
-
-    def chunk_count(self) -> int:
-        return self.catalog.counts(self.info.name)["chunks"]
-
-    def document_frequency(self, term: str) -> int:
-        table = f"lex_{self.info.key}"
-        row = (
-            self.catalog._con()
-            .execute(f"SELECT count(*) FROM {table} WHERE {table} MATCH ?", (_quote(term),))
-            .fetchone()
-        )
-        return int(row[0])

@@ -24,15 +24,25 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
 from rag.errors import ConfigError, NotFoundError
 from rag.types import Chunk, DocumentSummary, ScoredChunk, ScoredSummary
-from vectorstore.catalog import Catalog, CollectionInfo, DocumentRow, DocumentWrite
+from vectorstore.catalog import Catalog
 from vectorstore.chroma_store import ChromaStore, Hit, Level
+from vectorstore.lexical import LexicalIndex
 from vectorstore.naming import collection_key, validate_collection_name
+from vectorstore.records import (
+    CollectionInfo,
+    DocumentRow,
+    DocumentWrite,
+    chunk_fields,
+    chunk_from_fields,
+    summary_fields,
+    summary_from_fields,
+    summary_of,
+)
 
 Vector = Sequence[float] | np.ndarray
 Vectorize = Callable[
@@ -42,72 +52,6 @@ Vectorize = Callable[
 """Vectors for documents' summaries and their chunks (in order); None for a text the embedder cannot read."""
 _OVERFETCH = 8
 _RETRIES = 3
-
-
-def chunk_metadata(c: Chunk) -> dict[str, Any]:
-    return {
-        "doc_id": c.doc_id,
-        "version": c.version,
-        "source": c.source,
-        "title": c.title,
-        "idx": c.index,
-        "page": c.page,
-        "section": c.section,
-        "start": c.start,
-        "end": c.end,
-        "hash": c.hash,
-        "file_type": c.file_type,
-        "tokens": c.tokens,
-    }
-
-
-def summary_metadata(s: DocumentSummary) -> dict[str, Any]:
-    return {
-        "doc_id": s.doc_id,
-        "version": s.version,
-        "source": s.source,
-        "title": s.title,
-        "strategy": s.strategy,
-        "chunk_count": s.chunk_count,
-        "file_type": s.file_type,
-    }
-
-
-def _chunk_from_hit(collection: str, hit: Hit) -> Chunk:
-    m = hit.metadata
-    return Chunk(
-        id=hit.id,
-        collection=collection,
-        doc_id=m["doc_id"],
-        version=m["version"],
-        source=m.get("source", ""),
-        title=m.get("title", ""),
-        text=hit.document,
-        index=int(m.get("idx", 0)),
-        page=m.get("page"),
-        section=m.get("section", ""),
-        start=int(m.get("start", 0)),
-        end=int(m.get("end", 0)),
-        hash=m.get("hash", ""),
-        file_type=m.get("file_type", ""),
-        tokens=int(m.get("tokens", 0)),
-    )
-
-
-def _summary_from_hit(collection: str, hit: Hit) -> DocumentSummary:
-    m = hit.metadata
-    return DocumentSummary(
-        id=hit.id,
-        collection=collection,
-        doc_id=m["doc_id"],
-        version=m["version"],
-        source=m.get("source", ""),
-        title=m.get("title", ""),
-        text=hit.document,
-        strategy=m.get("strategy", ""),
-        chunk_count=int(m.get("chunk_count", 0)),
-        file_type=m.get("file_type", ""),
-    )
 
 
 def same_embedder(info: CollectionInfo, embedder: str) -> CollectionInfo:
@@ -124,27 +68,11 @@ def same_embedder(info: CollectionInfo, embedder: str) -> CollectionInfo:
     return info
 
 
-def summary_of(row: DocumentRow) -> DocumentSummary:
-    """The summary record of a document's live version, as the catalog holds it."""
-    assert row.version is not None
-    return DocumentSummary(
-        id=f"{row.doc_id}:{row.version}:summary",
-        collection=row.collection,
-        doc_id=row.doc_id,
-        version=row.version,
-        source=row.source,
-        title=row.title,
-        text=row.summary,
-        strategy=row.summary_strategy,
-        chunk_count=row.chunk_count,
-        file_type=row.file_type,
-    )
-
-
 class TwoLevelIndex:
     def __init__(self, catalog: Catalog, chroma: ChromaStore) -> None:
         self.catalog = catalog
         self.chroma = chroma
+        self.lexical = LexicalIndex(catalog)
 
     # collections -----------------------------------------------------------------------------------
 
@@ -250,7 +178,7 @@ class TwoLevelIndex:
             [s.id for s, _ in with_summaries],
             [v for _, v in with_summaries],
             [s.text for s, _ in with_summaries],
-            [summary_metadata(s) for s, _ in with_summaries],
+            [summary_fields(s) for s, _ in with_summaries],
         )
         self.chroma.upsert(
             key,
@@ -258,7 +186,7 @@ class TwoLevelIndex:
             [c.id for c, _ in with_chunks],
             [v for _, v in with_chunks],
             [c.text for c, _ in with_chunks],
-            [chunk_metadata(c) for c, _ in with_chunks],
+            [chunk_fields(c) for c, _ in with_chunks],
         )
 
     def delete_documents(self, info: CollectionInfo, doc_ids: Sequence[str]) -> int:
@@ -291,13 +219,20 @@ class TwoLevelIndex:
         self, info: CollectionInfo, vector: Sequence[float], k: int, doc_ids: Sequence[str] | None = None
     ) -> list[ScoredSummary]:
         hits = self._dense(info, "summaries", vector, k, doc_ids)
-        return [ScoredSummary(_summary_from_hit(info.name, h), h.score) for h in hits]
+        return [
+            ScoredSummary(summary_from_fields(info.name, h.id, h.document, h.metadata), h.score) for h in hits
+        ]
 
     def search_chunks(
         self, info: CollectionInfo, vector: Sequence[float], k: int, doc_ids: Sequence[str] | None = None
     ) -> list[ScoredChunk]:
         hits = self._dense(info, "chunks", vector, k, doc_ids)
-        return [ScoredChunk(_chunk_from_hit(info.name, h), h.score, {"dense": h.score}) for h in hits]
+        return [
+            ScoredChunk(
+                chunk_from_fields(info.name, h.id, h.document, h.metadata), h.score, {"dense": h.score}
+            )
+            for h in hits
+        ]
 
     def _dense(
         self,
@@ -323,14 +258,12 @@ class TwoLevelIndex:
     def lexical_chunks(
         self, info: CollectionInfo, query: str, k: int, doc_ids: Sequence[str] | None = None
     ) -> list[ScoredChunk]:
-        return [
-            ScoredChunk(c, s, {"lexical": s}) for c, s in self.catalog.lexical_chunks(info, query, k, doc_ids)
-        ]
+        return [ScoredChunk(c, s, {"lexical": s}) for c, s in self.lexical.chunks(info, query, k, doc_ids)]
 
     def lexical_summaries(
         self, info: CollectionInfo, query: str, k: int, doc_ids: Sequence[str] | None = None
     ) -> list[ScoredSummary]:
-        return [ScoredSummary(d, s) for d, s in self.catalog.lexical_summaries(info, query, k, doc_ids)]
+        return [ScoredSummary(d, s) for d, s in self.lexical.summaries(info, query, k, doc_ids)]
 
     def _live(self, info: CollectionInfo, hits: list[Hit]) -> tuple[list[Hit], bool]:
         """The hits of live generations, and whether any hit was dropped because its document is now

@@ -11,8 +11,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from vectorstore.catalog import Catalog, CollectionInfo
+from vectorstore.catalog import Catalog
 from vectorstore.lexical_tokens import script_of
+from vectorstore.records import CollectionInfo
 
 
 @dataclass(slots=True)

@@ -12,8 +12,9 @@ import re
 import threading
 from collections import defaultdict
 
-from vectorstore.catalog import Catalog, CollectionInfo
+from vectorstore.catalog import Catalog
 from vectorstore.lexical_tokens import has_cjk
+from vectorstore.records import CollectionInfo
 
 _WORD = re.compile(r"\w+")
 MAX_WORDS = 8

@@ -12,8 +12,8 @@ from api.auth import require_api_key
 from api.schemas import CollectionCreate, CollectionOut
 from api.state import AppState, StateDep
 from api.uploads import upload_dir
-from vectorstore.catalog import CollectionInfo
 from vectorstore.locks import writer_lock
+from vectorstore.records import CollectionInfo
 
 router = APIRouter(prefix="/v1/collections", tags=["collections"], dependencies=[Depends(require_api_key)])
 

@@ -23,8 +23,8 @@ from api.uploads import Staged, clean_filename, publish_uploads, save_upload, to
 from ingest.pipeline import Progress
 from ingest.report import IngestReport
 from rag.errors import InvalidInputError, LimitExceeded, NotFoundError
-from vectorstore.catalog import DocumentRow
 from vectorstore.locks import writer_lock
+from vectorstore.records import DocumentRow
 
 router = APIRouter(
     prefix="/v1/collections/{collection}/documents",

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 
 from ingest.chunking import sentence_spans
 from rag.types import Chunk, ScoredChunk
-from vectorstore.catalog import Catalog, CollectionInfo
+from vectorstore.catalog import Catalog
+from vectorstore.records import CollectionInfo
 
 MIN_PASSAGE_CHARS = 120
 """A passage cut shorter than this to fit what is left of the context is left out instead."""

@@ -40,9 +40,10 @@ from rag.query.retrieve import HybridRetriever
 from rag.query.terms import QueryTerms
 from rag.settings import Settings
 from rag.types import Citation, Evidence, QueryResponse, ScoredChunk
-from vectorstore.catalog import CollectionInfo, TermStats
 from vectorstore.index import TwoLevelIndex, same_embedder
+from vectorstore.lexical import TermStats
 from vectorstore.lexical_tokens import script_of
+from vectorstore.records import CollectionInfo
 
 MIN_DERIVED_BUDGET = 64
 

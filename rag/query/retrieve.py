@@ -29,9 +29,9 @@ from rag.query.request import Filters, Stage
 from rag.query.translate import TermTranslator
 from rag.settings import RetrievalSettings
 from rag.types import ScoredChunk, ScoredSummary
-from vectorstore.catalog import CollectionInfo
 from vectorstore.index import TwoLevelIndex
 from vectorstore.lexical_tokens import script_of
+from vectorstore.records import CollectionInfo
 from vectorstore.scripts import DocumentScripts, ScriptGroup
 from vectorstore.titles import TitleIndex
 

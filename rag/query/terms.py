@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from ingest.chunking import sentence_spans
 from rag.query.numbered import numbered_names
 from rag.query.years import asked_years
-from vectorstore.catalog import TermStats
+from vectorstore.lexical import TermStats
 from vectorstore.lexical_tokens import has_cjk, match_forms, match_terms, question_terms
 
 

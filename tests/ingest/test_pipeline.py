@@ -29,8 +29,8 @@ from tests.helpers import (
     write_corpus,
     write_pdf,
 )
-from vectorstore.catalog import CollectionInfo
 from vectorstore.lexical_tokens import LEXICAL_VERSION
+from vectorstore.records import CollectionInfo
 
 COLLECTION = "kb"
 

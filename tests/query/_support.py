@@ -15,8 +15,8 @@ from rag.components import Components
 from rag.embeddings import SentenceTransformerEmbedder
 from rag.settings import Settings
 from tests.helpers import make_write, shared_embedder
-from vectorstore.catalog import CollectionInfo, DocumentWrite
 from vectorstore.index import TwoLevelIndex
+from vectorstore.records import CollectionInfo, DocumentWrite
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 SAMPLES_COLLECTION = "samples"

@@ -12,7 +12,7 @@ from rag.query.passages import Passage
 from rag.query.request import QueryRequest
 from rag.query.terms import QueryTerms
 from tests.query._support import SAMPLES_COLLECTION
-from vectorstore.catalog import TermStats
+from vectorstore.lexical import TermStats
 from vectorstore.lexical_tokens import match_forms, question_terms
 
 ANSWERABLE = [

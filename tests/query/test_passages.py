@@ -12,7 +12,7 @@ from rag.query.passages import PassageBuilder, merge_chunks, sentence_window
 from rag.types import ScoredChunk
 from tests.query._support import own_components
 from tests.query.records import make_chunk, scored
-from vectorstore.catalog import CollectionInfo
+from vectorstore.records import CollectionInfo
 
 KETTLE = """# Kettle guide
 
