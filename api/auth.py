@@ -11,8 +11,8 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.state import StateDep
-from rag.errors import Unauthorized
 from rag.local.announcement import TOKEN_HEADER
+from rag_core.errors import Unauthorized
 
 _bearer = HTTPBearer(auto_error=False, description="an API key from RAG_API_KEYS")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key from RAG_API_KEYS")

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from api.schemas import Conversation, ConversationSummary, Message
-from rag.errors import InvalidInputError, NotFoundError
-from rag.llm.base import ChatMessage, Role
-from rag.types import Citation
+from rag_core.errors import InvalidInputError, NotFoundError
+from rag_core.types import Citation
+from rag_models.llm.base import ChatMessage, Role
 from vectorstore.sqlite_file import SqliteFile
 
 SCHEMA = """

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, Response
 
 from api.state import AppState
 from ingest.loaders.encoding import decode_bytes
-from rag.errors import DocumentError, NotFoundError
+from rag_core.errors import DocumentError, NotFoundError
 from vectorstore.records import DocumentRow
 
 # Shown in the browser as they are: none of them can run script in the page's origin.

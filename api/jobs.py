@@ -19,7 +19,7 @@ from pathlib import Path
 from api.schemas import Job, JobFile
 from ingest.pipeline import Progress
 from ingest.report import FileOutcome, IngestReport
-from rag.errors import NotFoundError, RagError
+from rag_core.errors import NotFoundError, RagError
 
 log = logging.getLogger("rag.api.jobs")
 

@@ -1,4 +1,4 @@
-"""Request and response bodies of the REST API. Answers use `rag.types.QueryResponse` directly, the same
+"""Request and response bodies of the REST API. Answers use `rag_core.types.QueryResponse` directly, the same
 model `rag ask --json` prints."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag.llm.base import ChatMessage, Role
 from rag.query.request import Filters, Stage, epoch_seconds
-from rag.types import Citation, QueryResponse
+from rag_core.types import Citation, QueryResponse
+from rag_models.llm.base import ChatMessage, Role
 from vectorstore.naming import NAME_RULE
 
 

@@ -21,11 +21,11 @@ from api.errors import stream_error_body
 from api.schemas import FiltersIn, QueryOptions
 from api.state import AppState
 from api.streaming import iterate_in_thread
-from rag.errors import RagError
-from rag.llm.base import CancelToken, ChatMessage
 from rag.query.pipeline import Delta, Final
 from rag.query.request import QueryRequest, checked_question
-from rag.types import Evidence, QueryResponse
+from rag_core.errors import RagError
+from rag_core.types import Evidence, QueryResponse
+from rag_models.llm.base import CancelToken, ChatMessage
 from vectorstore.records import DocumentRow
 
 log = logging.getLogger("rag.api")

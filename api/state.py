@@ -13,8 +13,8 @@ from api.conversations import ConversationStore
 from api.jobs import JobRegistry
 from api.metrics import Metrics
 from rag.components import Components
-from rag.errors import RagError
-from rag.settings import Settings
+from rag_core.errors import RagError
+from rag_core.settings import Settings
 
 log = logging.getLogger("rag.api")
 

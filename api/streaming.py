@@ -11,8 +11,8 @@ import time
 from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import TypeVar
 
-from rag.errors import RequestTimeout
-from rag.llm.base import CancelToken
+from rag_core.errors import RequestTimeout
+from rag_models.llm.base import CancelToken
 
 T = TypeVar("T")
 _END = object()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from rag.errors import InvalidInputError, LimitExceeded
+from rag_core.errors import InvalidInputError, LimitExceeded
 from vectorstore.naming import collection_key, validate_collection_name
 
 MAX_NAME_BYTES = 180

@@ -25,11 +25,11 @@ from rag.eval.dataset import EvalSet, load_set, select_split
 from rag.eval.runner import doc_id_of
 from rag.eval.scoring import ContextItem, Outcome, QuestionRecord, score
 from rag.eval.summary import summarize
-from rag.llm.base import GenerationOptions
 from rag.query.answer import REFUSAL, Answerer, language
 from rag.query.passages import Passage
 from rag.query.request import QueryRequest
-from rag.settings import load_settings
+from rag_core.settings import load_settings
+from rag_models.llm.base import GenerationOptions
 
 Row = dict[str, Any]
 

@@ -27,7 +27,7 @@ from rag.components import Components
 from rag.eval.dataset import load_set, split_of
 from rag.query.evidence import EvidenceStrength
 from rag.query.request import QueryRequest
-from rag.settings import load_settings
+from rag_core.settings import load_settings
 
 COVERAGE_GRID = [0.0, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.01]
 DENSE_GRID = [0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.82, 0.84, 0.86, 0.88, 0.9, 1.01]

@@ -38,7 +38,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from ingest.chunking import sentence_spans
 from rag.components import Components
 from rag.eval.dataset import SPLITS, Question, load_set, select_split
 from rag.eval.metrics import extractive_answers, is_hit
@@ -47,7 +46,8 @@ from rag.eval.text import contains_answer
 from rag.query.citations import attribute
 from rag.query.names import names_in
 from rag.query.request import QueryRequest
-from rag.settings import load_settings
+from rag_core.sentences import sentence_spans
+from rag_core.settings import load_settings
 
 STATED = {"en": "The answer is {answer} [{n}].", "zh": "答案是{answer}[{n}]。"}
 # kind: whether the check should keep it

@@ -1,5 +1,5 @@
 """Measure the similarity threshold at which the citation check takes a sentence in one language to say
-what a source sentence in the other says (`RAG_ANSWER__CROSS_LANGUAGE_SUPPORT`; rag/bundled.py).
+what a source sentence in the other says (`RAG_ANSWER__CROSS_LANGUAGE_SUPPORT`; rag_models/bundled.py).
 
 Two parallel sets (the same paragraphs in English and Chinese, one file per document under docs/, a
 title line then paragraphs separated by blank lines) give the pairs: for paragraphs whose sentence counts
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.chunking import sentence_spans
-from rag.bundled import BUNDLED_E5
-from rag.embeddings import SentenceTransformerEmbedder, models_dir
-from rag.settings import load_settings
+from rag_core.sentences import sentence_spans
+from rag_core.settings import load_settings
+from rag_models.bundled import BUNDLED_E5
+from rag_models.embeddings import SentenceTransformerEmbedder, models_dir
 
 THRESHOLDS = [0.80, 0.82, 0.84, 0.85, 0.86, 0.87, 0.88, 0.90]
 

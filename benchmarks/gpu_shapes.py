@@ -28,13 +28,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rag import bundled
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.llm.base import ChatMessage, GenerationOptions
-from rag.llm.hf import TransformersLLM
 from rag.query.rerank import CrossEncoderReranker
-from rag.settings import LLMSettings
-from rag.types import Chunk, ScoredChunk
+from rag_core.settings import LLMSettings
+from rag_core.types import Chunk, ScoredChunk
+from rag_models import bundled
+from rag_models.embeddings import SentenceTransformerEmbedder
+from rag_models.llm.base import ChatMessage, GenerationOptions
+from rag_models.llm.hf import TransformersLLM
 
 os.environ.setdefault("TQDM_DISABLE", "1")
 

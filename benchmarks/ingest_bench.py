@@ -39,8 +39,8 @@ from ingest.loaders import load_file
 from ingest.pipeline import IngestPipeline, embedding_text
 from ingest.walk import walk
 from rag.components import Components
-from rag.errors import DocumentError
-from rag.settings import load_settings
+from rag_core.errors import DocumentError
+from rag_core.settings import load_settings
 
 DEFAULT_CORPUS = Path("/work/shared/bench/hotpotqa/docs")
 DEFAULT_MEMORY_SET = Path("/work/shared/bench/hotpotqa")
@@ -52,7 +52,7 @@ SMALL_FILES = 1000
 
 def rag_command() -> list[str]:
     exe = Path(sys.executable).parent / "rag"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "rag.cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "rag_cli"]
 
 
 def corpus_chunks(pipeline: IngestPipeline, corpus: Path) -> tuple[list[str], dict[str, float], int]:

@@ -28,11 +28,11 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from rag.llm.base import CancelToken, ChatMessage, GenerationOptions, ModelStatus
-from rag.llm.common import END_OF_TURN_MARKERS, BaseLLM, Chunk
-from rag.llm.factory import build_llm
-from rag.llm.llamacpp import LlamaCppLLM
-from rag.settings import LLMSettings
+from rag_core.settings import LLMSettings
+from rag_models.llm.base import CancelToken, ChatMessage, GenerationOptions, ModelStatus
+from rag_models.llm.common import END_OF_TURN_MARKERS, BaseLLM, Chunk
+from rag_models.llm.factory import build_llm
+from rag_models.llm.llamacpp import LlamaCppLLM
 
 os.environ.setdefault("TQDM_DISABLE", "1")
 

@@ -66,7 +66,7 @@ def free_port() -> int:
 
 def rag_command(*args: str) -> list[str]:
     exe = Path(sys.executable).parent / "rag"
-    return [str(exe), *args] if exe.exists() else [sys.executable, "-m", "rag.cli", *args]
+    return [str(exe), *args] if exe.exists() else [sys.executable, "-m", "rag_cli", *args]
 
 
 def percentile(values: list[float], q: float) -> float:

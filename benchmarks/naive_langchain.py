@@ -41,10 +41,10 @@ from rag.eval.runner import (
     run_questions,
 )
 from rag.eval.scoring import ContextItem, Outcome
-from rag.llm.base import GenerationOptions
-from rag.llm.langchain_chat import LangChainChatModel
 from rag.query.answer import is_refusal
-from rag.settings import Settings, load_settings
+from rag_core.settings import Settings, load_settings
+from rag_models.llm.base import GenerationOptions
+from rag_models.llm.langchain_chat import LangChainChatModel
 
 CHUNK_SIZE, CHUNK_OVERLAP, TOP_K = 1000, 200, 4
 # The prompt of LangChain's RAG tutorial (hub "rlm/rag-prompt").

@@ -149,7 +149,7 @@ def doc_id(d: int) -> str:
 
 
 def writes(corpus: Corpus, info: Any, docs: Sequence[int]) -> tuple[list[Any], np.ndarray, np.ndarray]:
-    from rag.types import Chunk, DocumentSummary
+    from rag_core.types import Chunk, DocumentSummary
     from vectorstore.catalog import DocumentWrite
 
     batch, summary_vectors, chunk_vectors = [], [], []
@@ -307,7 +307,7 @@ def run_one(
 ) -> dict[str, Any]:
     from rag.query.request import Filters
     from rag.query.retrieve import HybridRetriever
-    from rag.settings import RetrievalSettings
+    from rag_core.settings import RetrievalSettings
     from vectorstore.catalog import Catalog
     from vectorstore.chroma_store import ChromaStore
     from vectorstore.index import TwoLevelIndex

@@ -26,12 +26,12 @@ from ingest.loaders import PARSER_VERSION, load_file
 from ingest.report import FileOutcome, IngestReport, Status
 from ingest.summaries import Summarizer
 from ingest.walk import FoundFile, is_under, walk
-from rag.embeddings import Embedder
-from rag.errors import DocumentError
-from rag.settings import Settings
-from rag.types import Chunk, DocumentSummary, LoadedDocument
+from rag_core.errors import DocumentError
+from rag_core.settings import Settings
+from rag_core.tokens import LEXICAL_VERSION
+from rag_core.types import Chunk, DocumentSummary, LoadedDocument
+from rag_models.embeddings import Embedder
 from vectorstore.index import TwoLevelIndex
-from vectorstore.lexical_tokens import LEXICAL_VERSION
 from vectorstore.locks import writer_lock
 from vectorstore.records import CollectionInfo, DocumentRow, DocumentWrite
 

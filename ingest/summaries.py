@@ -17,10 +17,11 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
 
-from ingest.chunking import ChunkDraft, TokenCounter, sentence_spans
-from rag.llm.base import LLM, ChatMessage, GenerationOptions
-from rag.types import LoadedDocument
-from vectorstore.lexical_tokens import has_cjk, lexical_tokens
+from ingest.chunking import ChunkDraft, TokenCounter
+from rag_core.sentences import sentence_spans
+from rag_core.tokens import has_cjk, lexical_tokens
+from rag_core.types import LoadedDocument
+from rag_models.llm.base import LLM, ChatMessage, GenerationOptions
 
 LEAD_SENTENCES = 2
 MAX_OUTLINE = 12

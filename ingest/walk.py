@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.errors import ConfigError
+from rag_core.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from rag import bundled
-from rag.bundled import BUNDLED_E5, BUNDLED_MINILM
-from rag.e5_bundled import e5_weights_file
-from rag.errors import ModelNotFound
-from rag.settings import EmbeddingSettings, LLMSettings, RerankSettings
+from rag_core.errors import ModelNotFound
+from rag_core.settings import EmbeddingSettings, LLMSettings, RerankSettings
+from rag_models import bundled
+from rag_models.bundled import BUNDLED_E5, BUNDLED_MINILM
+from rag_models.e5_bundled import e5_weights_file
 
 Where = Literal["bundled", "built-in", "local", "hf-cache", "download", "missing", "server"]
 
@@ -120,7 +120,9 @@ def _local_file(ref: str) -> Availability:
 
 def _default_url(backend: str) -> str:
     try:
-        module = importlib.import_module(f"rag.llm.{'ollama' if backend == 'ollama' else 'openai_compat'}")
+        module = importlib.import_module(
+            f"rag_models.llm.{'ollama' if backend == 'ollama' else 'openai_compat'}"
+        )
     except ImportError:  # the backend's package is missing: `rag models` says so on the LLM line
         return "its default address"
     return str(module.DEFAULT_URL)

@@ -11,17 +11,17 @@ import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.settings import Settings
+from rag_core.settings import Settings
+from rag_models.embeddings import SentenceTransformerEmbedder
 from vectorstore.catalog import Catalog
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.index import TwoLevelIndex
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestPipeline
-    from rag.llm.base import LLM
     from rag.query.pipeline import QueryPipeline
     from rag.query.rerank import Reranker
+    from rag_models.llm.base import LLM
 
 
 class Components:
@@ -74,7 +74,7 @@ class Components:
         if self._llm is None:
             with self._lock:
                 if self._llm is None:
-                    from rag.llm.factory import build_llm
+                    from rag_models.llm.factory import build_llm
 
                     self._llm = build_llm(self.settings.llm)
         return self._llm

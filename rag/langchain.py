@@ -30,14 +30,14 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from rag.query.request import Filters, QueryRequest
-from rag.settings import Settings, load_settings
+from rag_core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from rag.components import Components
-    from rag.embeddings import SentenceTransformerEmbedder
-    from rag.llm.base import GenerationOptions
-    from rag.llm.langchain_chat import LangChainChatModel
-    from rag.types import Evidence
+    from rag_core.types import Evidence
+    from rag_models.embeddings import SentenceTransformerEmbedder
+    from rag_models.llm.base import GenerationOptions
+    from rag_models.llm.langchain_chat import LangChainChatModel
 
 __all__ = ["RagRetriever", "chat_model", "embeddings", "format_docs"]
 
@@ -133,12 +133,12 @@ def chat_model(
     """The configured LLM (`RAG_LLM__*`: llama.cpp, Ollama, transformers or an OpenAI-compatible server) as
     a LangChain `BaseChatModel`. With `components`, the LLM those components already hold (loaded once);
     `options` override the sampling defaults of the settings."""
-    from rag.llm.langchain_chat import LangChainChatModel
+    from rag_models.llm.langchain_chat import LangChainChatModel
 
     if components is not None:
         llm = components.llm()
     else:
-        from rag.llm.factory import build_llm
+        from rag_models.llm.factory import build_llm
 
         llm = build_llm((settings or load_settings()).llm)
     return LangChainChatModel(llm=llm, options=options)
@@ -151,7 +151,7 @@ def embeddings(
     `embed_query`; vectors L2-normalised). It loads the model on first use."""
     if components is not None:
         return components.embedder
-    from rag.embeddings import SentenceTransformerEmbedder
+    from rag_models.embeddings import SentenceTransformerEmbedder
 
     settings = settings or load_settings()
     return SentenceTransformerEmbedder.from_settings(settings.embedding, settings.data_dir)

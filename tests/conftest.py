@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.bundled import BUNDLED_MINILM
+from rag_models.bundled import BUNDLED_MINILM
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from rag.bundled import BUNDLED_MINILM
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.llm.base import LLM, CancelToken, ChatMessage, Generation, GenerationOptions
-from rag.types import Chunk, DocumentSummary
+from rag_core.types import Chunk, DocumentSummary
+from rag_models.bundled import BUNDLED_MINILM
+from rag_models.embeddings import SentenceTransformerEmbedder
+from rag_models.llm.base import LLM, CancelToken, ChatMessage, Generation, GenerationOptions
 from vectorstore.records import CollectionInfo, DocumentWrite
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from api.app import create_app
-from rag.errors import ConfigError
+from rag_core.errors import ConfigError
 from tests.helpers import rag_executable
 from tests.servers import free_port
 

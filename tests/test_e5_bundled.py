@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.bundled import BUNDLED_E5, BUNDLED_MINILM
-from rag.e5_bundled import E5_NAME, e5_model_dir, ensure_e5_model, read_e5_file
-from rag.embeddings import MINILM_NAME, SentenceTransformerEmbedder
-from rag.errors import ModelNotFound
+from rag_core.errors import ModelNotFound
+from rag_models.bundled import BUNDLED_E5, BUNDLED_MINILM
+from rag_models.e5_bundled import E5_NAME, e5_model_dir, ensure_e5_model, read_e5_file
+from rag_models.embeddings import MINILM_NAME, SentenceTransformerEmbedder
 
 TEXTS = [
     "The ferry to the island leaves the harbour every two hours between 7 and 19.",
@@ -78,7 +78,7 @@ def test_questions_find_passages_in_the_other_language(e5: SentenceTransformerEm
 
 
 def test_it_is_the_default_and_the_english_model_one_setting_away(tmp_path: Path) -> None:
-    from rag.settings import EmbeddingSettings
+    from rag_core.settings import EmbeddingSettings
 
     for model in ("", BUNDLED_E5):
         embedder = SentenceTransformerEmbedder.from_settings(EmbeddingSettings(model=model), tmp_path)
@@ -123,8 +123,8 @@ POLICY = (
 def test_an_answer_in_one_language_is_checked_against_a_source_in_the_other(
     e5: SentenceTransformerEmbedder, answer: str, supported: bool
 ) -> None:
-    from rag.bundled import BUNDLED_E5_CROSS_LANGUAGE
     from rag.query.citations import CrossLanguage, attribute
+    from rag_models.bundled import BUNDLED_E5_CROSS_LANGUAGE
 
     across = CrossLanguage(_similarity(e5), BUNDLED_E5_CROSS_LANGUAGE)
     cited = attribute(answer, {1: POLICY}, drop_unsupported=True, across=across)
@@ -140,7 +140,7 @@ def test_a_mixed_collection_is_searched_and_answered_in_each_language(e5_dir: Pa
     question's words translated by dictionary."""
     from rag.components import Components
     from rag.query.request import QueryRequest
-    from rag.settings import load_settings
+    from rag_core.settings import load_settings
 
     settings = load_settings()
     components = Components(settings)
@@ -164,8 +164,8 @@ def test_a_mixed_collection_is_searched_and_answered_in_each_language(e5_dir: Pa
         assert not answer.refused and answer.citations, (question, answer.answer)
         assert all(c.source.endswith(asked[question]) for c in answer.citations), (question, answer.answer)
     # its scores sit in a narrow high band: the refusal stage uses its own thresholds unless set
-    from rag.bundled import BUNDLED_E5_MIN_DENSE
-    from rag.settings import AnswerSettings, LLMSettings
+    from rag_core.settings import AnswerSettings, LLMSettings
+    from rag_models.bundled import BUNDLED_E5_MIN_DENSE
 
     assert pipeline.dense_thresholds() == BUNDLED_E5_MIN_DENSE
     chosen = settings.model_copy(update={"answer": AnswerSettings(min_dense_score=0.7)})
@@ -188,9 +188,9 @@ def test_ingest_re_embeds_a_collection_built_with_the_other_bundled_model(
     import shutil
 
     from rag.components import Components
-    from rag.errors import ConfigError
     from rag.query.request import QueryRequest
-    from rag.settings import EmbeddingSettings, load_settings
+    from rag_core.errors import ConfigError
+    from rag_core.settings import EmbeddingSettings, load_settings
 
     samples = Path(__file__).resolve().parents[1] / "samples"
     english, chinese = tmp_path / "english", tmp_path / "chinese"

@@ -17,11 +17,11 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
 from rag.components import Components
-from rag.errors import ConfigError
 from rag.langchain import RagRetriever, chat_model, embeddings, format_docs
-from rag.llm.base import GenerationOptions
 from rag.query.request import Filters, QueryRequest
-from rag.settings import Settings
+from rag_core.errors import ConfigError
+from rag_core.settings import Settings
+from rag_models.llm.base import GenerationOptions
 from tests.helpers import REPO
 from tests.query._support import own_components
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from rag import language
-from rag.language import alternation, phrases, words
+from rag_core import language
+from rag_core.language import alternation, phrases, words
 
 # the kinds the code reads, and the languages it reads them in
 USED = {
@@ -105,9 +105,9 @@ def test_an_alternation_of_nothing_is_refused(files: Path) -> None:
 
 def test_the_command_line_and_query_modules_do_not_import_sklearn() -> None:
     code = (
-        "import sys, pkgutil, importlib, rag.cli, rag.query\n"
+        "import sys, pkgutil, importlib, rag_cli, rag.query\n"
         "for m in pkgutil.iter_modules(rag.query.__path__): importlib.import_module('rag.query.' + m.name)\n"
-        "import vectorstore.lexical_tokens\n"
+        "import rag_core.tokens\n"
         "print('sklearn' in sys.modules)\n"
     )
     root = Path(__file__).resolve().parents[1]

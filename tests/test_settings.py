@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import ConfigError
-from rag.settings import Settings, load_settings
+from rag_core.errors import ConfigError
+from rag_core.settings import Settings, load_settings
 
 
 @pytest.mark.default_embedder

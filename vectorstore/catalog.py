@@ -14,9 +14,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from rag.errors import NotFoundError
-from rag.types import Chunk
-from vectorstore.lexical_tokens import lexical_tokens
+from rag_core.errors import NotFoundError
+from rag_core.tokens import lexical_tokens
+from rag_core.types import Chunk
 from vectorstore.records import (
     CHUNK_COLUMNS,
     CollectionInfo,

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from rag.errors import VectorStoreError
+from rag_core.errors import VectorStoreError
 
 Level = Literal["summaries", "chunks"]
 _DELETE_BATCH = 100

@@ -27,8 +27,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from rag.errors import ConfigError, NotFoundError
-from rag.types import Chunk, DocumentSummary, ScoredChunk, ScoredSummary
+from rag_core.errors import ConfigError, NotFoundError
+from rag_core.types import Chunk, DocumentSummary, ScoredChunk, ScoredSummary
 from vectorstore.catalog import Catalog
 from vectorstore.chroma_store import ChromaStore, Hit, Level
 from vectorstore.lexical import LexicalIndex

@@ -6,9 +6,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from rag.types import Chunk, DocumentSummary
+from rag_core.tokens import lexical_tokens
+from rag_core.types import Chunk, DocumentSummary
 from vectorstore.catalog import CHUNK_SELECT, Catalog, chunk_from_row
-from vectorstore.lexical_tokens import lexical_tokens
 from vectorstore.records import CollectionInfo, document_row, summary_of
 
 

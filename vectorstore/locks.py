@@ -8,7 +8,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from rag.errors import BackendUnavailable
+from rag_core.errors import BackendUnavailable
 
 
 @contextmanager

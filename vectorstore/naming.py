@@ -10,7 +10,7 @@ import hashlib
 import re
 import unicodedata
 
-from rag.errors import InvalidInputError
+from rag_core.errors import InvalidInputError
 
 MAX_NAME = 64
 # The one rule, as users read it; the chat page checks the same rule (api/static/app.js, validName) and

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rag.types import Chunk, DocumentSummary
+from rag_core.types import Chunk, DocumentSummary
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from rag_core.tokens import script_of
 from vectorstore.catalog import Catalog
-from vectorstore.lexical_tokens import script_of
 from vectorstore.records import CollectionInfo
 
 

@@ -12,8 +12,8 @@ import re
 import threading
 from collections import defaultdict
 
+from rag_core.tokens import has_cjk
 from vectorstore.catalog import Catalog
-from vectorstore.lexical_tokens import has_cjk
 from vectorstore.records import CollectionInfo
 
 _WORD = re.compile(r"\w+")

@@ -19,7 +19,7 @@ from api.schemas import (
 )
 from api.service import QueryService, collect, first_event, public_sources, sse_response
 from api.state import AppState, StateDep
-from rag.types import QueryResponse
+from rag_core.types import QueryResponse
 
 router = APIRouter(
     prefix="/v1/conversations", tags=["conversations"], dependencies=[Depends(require_api_key)]

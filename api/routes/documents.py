@@ -22,7 +22,7 @@ from api.state import AppState, StateDep
 from api.uploads import Staged, clean_filename, publish_uploads, save_upload, too_large, upload_dir
 from ingest.pipeline import Progress
 from ingest.report import IngestReport
-from rag.errors import InvalidInputError, LimitExceeded, NotFoundError
+from rag_core.errors import InvalidInputError, LimitExceeded, NotFoundError
 from vectorstore.locks import writer_lock
 from vectorstore.records import DocumentRow
 

@@ -12,9 +12,9 @@ from fastapi.responses import JSONResponse
 from api.auth import require_api_key
 from api.schemas import Status
 from api.state import AppState, StateDep
-from rag.errors import RagError
-from rag.llm.factory import describe
 from rag.local.announcement import announcement_path, read_announcement
+from rag_core.errors import RagError
+from rag_models.llm.factory import describe
 
 router = APIRouter(tags=["health"])
 

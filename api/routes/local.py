@@ -27,8 +27,8 @@ from pydantic import BaseModel, Field
 from api.errors import stream_error_body
 from api.state import StateDep
 from ingest.report import FileOutcome
-from rag.errors import ConfigError, InvalidInputError, RagError, Unauthorized
 from rag.local.announcement import TOKEN_HEADER
+from rag_core.errors import ConfigError, InvalidInputError, RagError, Unauthorized
 
 log = logging.getLogger("rag.api")
 

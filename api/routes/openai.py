@@ -24,10 +24,10 @@ from api.auth import require_api_key
 from api.errors import stream_error_body
 from api.service import Events, QueryService, collect, first_event
 from api.state import StateDep
-from rag.errors import InvalidInputError
-from rag.llm.base import ChatMessage
 from rag.query.pipeline import Delta, Final
-from rag.types import QueryResponse
+from rag_core.errors import InvalidInputError
+from rag_core.types import QueryResponse
+from rag_models.llm.base import ChatMessage
 
 router = APIRouter(prefix="/v1", tags=["openai"], dependencies=[Depends(require_api_key)])
 

@@ -11,7 +11,7 @@ from api.auth import require_api_key
 from api.schemas import QueryBody
 from api.service import QueryService, first_event, sse_response
 from api.state import StateDep
-from rag.types import QueryResponse
+from rag_core.types import QueryResponse
 
 router = APIRouter(tags=["query"], dependencies=[Depends(require_api_key)])
 

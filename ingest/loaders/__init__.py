@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rag.errors import DocumentError
-from rag.types import LoadedDocument
+from rag_core.errors import DocumentError
+from rag_core.types import LoadedDocument
 
 __all__ = ["PARSER_VERSION", "SUPPORTED_EXTENSIONS", "load_file"]
 

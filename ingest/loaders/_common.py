@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ingest.clean import clean_text, collapse_spaces
-from rag.errors import DocumentError
-from rag.types import LoadedDocument, Section
+from rag_core.errors import DocumentError
+from rag_core.types import LoadedDocument, Section
 
 MAX_ZIP_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_ZIP_RATIO = 100

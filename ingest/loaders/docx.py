@@ -16,7 +16,7 @@ from docx.text.paragraph import Paragraph
 from ingest.clean import collapse_spaces
 from ingest.loaders._common import SectionBuilder, check_zip, finish_document, iso, title_from_name
 from ingest.loaders.tables import looks_like_header, render_table
-from rag.types import LoadedDocument
+from rag_core.types import LoadedDocument
 
 _HEADING_STYLE = re.compile(r"^(?:heading|标题|überschrift|titre|título|titolo)\s*(\d)$", re.IGNORECASE)
 _LIST_STYLE = re.compile(r"list", re.IGNORECASE)

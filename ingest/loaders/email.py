@@ -17,8 +17,8 @@ from ingest.clean import clean_text, collapse_spaces
 from ingest.loaders._common import finish_document, title_from_name
 from ingest.loaders.encoding import decode_bytes, junk_error
 from ingest.loaders.html import html_to_sections
-from rag.errors import DocumentError
-from rag.types import LoadedDocument, Section
+from rag_core.errors import DocumentError
+from rag_core.types import LoadedDocument, Section
 
 _HEADERS = ("From", "To", "Cc", "Date", "Subject")
 

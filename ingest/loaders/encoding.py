@@ -13,7 +13,8 @@ import re
 
 import charset_normalizer
 
-from rag.errors import DocumentError
+from rag_core.errors import DocumentError
+from rag_core.scripts import HAN
 
 _SAMPLE = 64 * 1024
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -24,7 +25,7 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _HIGH_RUNS = re.compile(rb"[\x80-\xff]+")
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN = re.compile(f"[{HAN}]")
 _COMMON_HAN = re.compile(
     "["
     "的一是不了在人有我他这个们中来上大为和国地到以说时要就出会可也你对生能而子那得于着下自之年过发后作里用道"

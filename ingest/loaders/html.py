@@ -17,7 +17,7 @@ from ingest.clean import collapse_spaces
 from ingest.loaders._common import SectionBuilder, finish_document, title_from_name
 from ingest.loaders.encoding import decode_bytes
 from ingest.loaders.tables import render_table
-from rag.types import LoadedDocument, Section
+from rag_core.types import LoadedDocument, Section
 
 _DROP = frozenset(
     {

@@ -15,7 +15,7 @@ import yaml
 
 from ingest.loaders._common import SectionBuilder, finish_document, title_from_name
 from ingest.loaders.encoding import decode_bytes
-from rag.types import LoadedDocument
+from rag_core.types import LoadedDocument
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")

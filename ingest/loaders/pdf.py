@@ -21,8 +21,8 @@ import pypdfium2.raw as pdfium_c
 
 from ingest.clean import collapse_spaces
 from ingest.loaders._common import SectionBuilder, finish_document, meaningful_line, title_from_name
-from rag.errors import DocumentError
-from rag.types import LoadedDocument
+from rag_core.errors import DocumentError
+from rag_core.types import LoadedDocument
 
 _LINE = re.compile(r"[^\r\n]+")
 _LETTER = re.compile(r"[^\W\d_]")

@@ -14,7 +14,7 @@ from pptx.slide import Slide
 from ingest.clean import clean_text, collapse_spaces
 from ingest.loaders._common import check_zip, finish_document, iso, title_from_name
 from ingest.loaders.tables import looks_like_header, render_table
-from rag.types import LoadedDocument, Section
+from rag_core.types import LoadedDocument, Section
 
 
 def load(path: Path, data: bytes) -> LoadedDocument:

@@ -17,8 +17,8 @@ from ingest.clean import clean_text, collapse_spaces
 from ingest.loaders._common import check_zip, finish_document, iso, title_from_name
 from ingest.loaders.encoding import decode_bytes
 from ingest.loaders.tables import render_row
-from rag.errors import DocumentError
-from rag.types import LoadedDocument, Section
+from rag_core.errors import DocumentError
+from rag_core.types import LoadedDocument, Section
 
 MAX_XLSX_UNCOMPRESSED = 1024 * 1024 * 1024
 _CSV_FIELD_LIMIT = 2**31 - 1

@@ -8,7 +8,7 @@ from pathlib import Path
 from ingest.clean import clean_text
 from ingest.loaders._common import finish_document, first_line_title, title_from_name
 from ingest.loaders.encoding import decode_bytes
-from rag.types import LoadedDocument, Section
+from rag_core.types import LoadedDocument, Section
 
 
 def load(path: Path, data: bytes) -> LoadedDocument:

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from rag.errors import InvalidInputError
 from rag.eval.text import has_cjk
-from rag.llm.base import ChatMessage
+from rag_core.errors import InvalidInputError
+from rag_models.llm.base import ChatMessage
 
 QUESTIONS = "questions.jsonl"
 DOCS = "docs"

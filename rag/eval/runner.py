@@ -18,13 +18,13 @@ from typing import Any, Literal
 
 from ingest.report import STATUSES, FileOutcome
 from rag.components import Components
-from rag.errors import BackendError, ConfigError, NotFoundError, RagError, StageError
 from rag.eval.dataset import EvalSet, Question
 from rag.eval.scoring import ContextItem, Outcome, QuestionRecord, score
 from rag.eval.summary import summarize
 from rag.query.pipeline import QueryPipeline, StageTrace
 from rag.query.request import QueryRequest, Stage
-from rag.types import QueryResponse
+from rag_core.errors import BackendError, ConfigError, NotFoundError, RagError, StageError
+from rag_core.types import QueryResponse
 
 Conversation = Literal["history", "alone", "gold"]
 Progress = Callable[[int, int], None]

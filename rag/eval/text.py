@@ -15,8 +15,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
+from rag_core.scripts import CJK_AND_HANGUL
+
+_CJK = re.compile(f"[{CJK_AND_HANGUL}]")
+_CJK_RUN = re.compile(f"[{CJK_AND_HANGUL}]+")
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[^\W_]+")
 _MARKER = re.compile(r"\s*[\[【]\s*\d+(?:\s*[,，、]\s*\d+)*\s*[\]】]")

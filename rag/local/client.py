@@ -17,7 +17,8 @@ from typing import Any
 import httpx
 
 from ingest.report import FileOutcome, IngestReport
-from rag.errors import (
+from rag.local.announcement import TOKEN_HEADER, Announcement
+from rag_core.errors import (
     BackendUnavailable,
     ConfigError,
     GenerationTimeout,
@@ -29,7 +30,6 @@ from rag.errors import (
     RequestTimeout,
     VectorStoreError,
 )
-from rag.local.announcement import TOKEN_HEADER, Announcement
 
 Progress = Callable[[FileOutcome, int, int], None]
 PING_TIMEOUT_S = 3.0

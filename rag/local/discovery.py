@@ -19,11 +19,11 @@ from contextlib import contextmanager
 
 import httpx
 
-from rag.errors import BackendUnavailable, ConfigError
 from rag.local.announcement import pid_alive, read_announcement
 from rag.local.client import LocalServerClient
 from rag.local.ownership import DataDirLock
-from rag.settings import Settings
+from rag_core.errors import BackendUnavailable, ConfigError
+from rag_core.settings import Settings
 
 WAIT_S = 600.0
 POLL_S = 0.2

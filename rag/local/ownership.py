@@ -14,7 +14,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from rag.errors import ConfigError
+from rag_core.errors import ConfigError
 
 LOCK_NAME = "server.lock"
 

@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rag.errors import ConfigError
 from rag.local.announcement import pid_alive, read_announcement, remove_announcement
 from rag.local.discovery import POLL_S, live_server
 from rag.local.ownership import DataDirLock
-from rag.settings import Settings
+from rag_core.errors import ConfigError
+from rag_core.settings import Settings
 
 Notice = Callable[[str], None]
 

@@ -15,12 +15,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.chunking import sentence_spans
-from rag.language import alternation
-from rag.llm.base import LLM, ChatMessage
 from rag.query.citations import SUPPORT_THRESHOLD, CitedAnswer, CrossLanguage, attribute
 from rag.query.passages import Passage, sentence_window
-from vectorstore.lexical_tokens import has_cjk
+from rag_core.language import alternation
+from rag_core.sentences import sentence_spans
+from rag_core.tokens import has_cjk
+from rag_models.llm.base import LLM, ChatMessage
 
 # One short English instruction for every question: small models follow English best, and a Chinese
 # system prompt costs SmolLM2 about twice the tokens. The last sentence asks for the question's language.

@@ -24,11 +24,11 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ingest.chunking import sentence_spans
-from rag.language import alternation, words
 from rag.query.names import mentions, names_in
 from rag.query.numerals import NUMBER, number_value
-from vectorstore.lexical_tokens import has_cjk, lexical_tokens, script_of
+from rag_core.language import alternation, words
+from rag_core.sentences import sentence_spans
+from rag_core.tokens import has_cjk, lexical_tokens, script_of
 
 # function words: no content word of a claim
 _STOP_WORDS = words("stopwords", ("en",))

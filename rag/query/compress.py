@@ -20,9 +20,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from ingest.chunking import TokenCounter, sentence_spans
+from ingest.chunking import TokenCounter
 from rag.query.passages import Passage
-from vectorstore.lexical_tokens import match_terms
+from rag_core.sentences import sentence_spans
+from rag_core.tokens import match_terms
 from vectorstore.titles import normal_words
 
 

@@ -2,7 +2,7 @@
 
 A question follows the conversation when it is lexically cohesive with an earlier user turn: it shares a
 content word with one, or it uses a reference word (it, those, 它, 这个: the data files
-`rag/resources/lang/<lang>/reference_words.txt`). A question that does neither is a new topic and is
+`rag_core/resources/lang/<lang>/reference_words.txt`). A question that does neither is a new topic and is
 searched exactly as asked, whatever came before: "How many vacation days do we get?" after a question
 about a capital city is not glued to it.
 
@@ -28,12 +28,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from rag.language import words
-from rag.llm.base import LLM, ChatMessage, GenerationOptions
 from rag.query.answer import language
 from rag.query.citations import MARKER
 from rag.query.names import mentions, names_in
-from vectorstore.lexical_tokens import has_cjk, jieba_module, lexical_tokens, question_terms
+from rag_core.language import words
+from rag_core.tokens import has_cjk, jieba_module, lexical_tokens, question_terms
+from rag_models.llm.base import LLM, ChatMessage, GenerationOptions
 
 Rewrite = Literal["auto", "context", "llm", "off"]
 Method = Literal["as-asked", "context", "llm"]

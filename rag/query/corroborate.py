@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ingest.chunking import sentence_spans
 from rag.query.citations import content_tokens
 from rag.query.fusion import weighted_rrf
 from rag.query.years import about_other_years, asked_years, years_in
-from rag.types import ScoredChunk
+from rag_core.sentences import sentence_spans
+from rag_core.types import ScoredChunk
 
 MIN_STATEMENT_TOKENS = 3
 """Sentences with fewer content words beyond the question's (headings, bylines) say too little to compare."""

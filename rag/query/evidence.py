@@ -28,7 +28,7 @@ from rag.query.numbered import numbered_names, other_numbers
 from rag.query.passages import Passage
 from rag.query.terms import QueryTerms, sentence_windows
 from rag.query.years import about_other_years, years_in
-from vectorstore.lexical_tokens import script_of
+from rag_core.tokens import script_of
 
 
 @dataclass(frozen=True, slots=True)

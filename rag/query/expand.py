@@ -16,9 +16,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.llm.base import LLM, ChatMessage, GenerationOptions
 from rag.query.conversation import on_topic
-from rag.settings import RetrievalSettings
+from rag_core.settings import RetrievalSettings
+from rag_models.llm.base import LLM, ChatMessage, GenerationOptions
 
 MULTI_QUERY = (
     "Write {n} different search queries that would find documents answering the user's question. "

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from vectorstore.lexical_tokens import has_cjk, jieba_module
+from rag_core.tokens import has_cjk, jieba_module
 
 _CAPITALISED = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*?(?=['’]s\b|[^\w'’-]|$)")  # Varga's: Varga
 _OPENS = "\"'“‘([{:;.!?*#>-–—•·、，。：；！？"  # a capital after these may just open a sentence or clause

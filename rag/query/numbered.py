@@ -15,8 +15,8 @@ import re
 from collections import defaultdict
 from collections.abc import Set
 
-from rag.language import words
 from rag.query.numerals import CN_NUMERALS, chinese_number
+from rag_core.language import words
 
 _NUMBER = r"(\d+(?:\.\d+)*)(?![A-Za-z0-9_]|\.\d)"
 _GLUED = re.compile(r"(?<![A-Za-z0-9_.\-])([A-Za-z]{1,12})-?" + _NUMBER)  # NR-8, VX4, K320, HM5712

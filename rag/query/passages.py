@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from ingest.chunking import sentence_spans
-from rag.types import Chunk, ScoredChunk
+from rag_core.sentences import sentence_spans
+from rag_core.types import Chunk, ScoredChunk
 from vectorstore.catalog import Catalog
 from vectorstore.records import CollectionInfo
 

@@ -16,16 +16,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from rag.bundled import (
-    BUNDLED_E5_CROSS_LANGUAGE,
-    BUNDLED_E5_MIN_DENSE,
-    BUNDLED_EVIDENCE_TOKENS,
-    BUNDLED_SUPPORT_THRESHOLD,
-)
-from rag.e5_bundled import E5_NAME
-from rag.errors import StageError
-from rag.llm.base import LLM, CancelToken, GenerationOptions
-from rag.llm.common import CountedStream
 from rag.query.answer import REFUSAL, Answerer, language
 from rag.query.citations import SUPPORT_THRESHOLD, CrossLanguage
 from rag.query.compress import ContextCompressor
@@ -38,11 +28,21 @@ from rag.query.request import QueryRequest, checked_question
 from rag.query.rerank import Reranker
 from rag.query.retrieve import HybridRetriever
 from rag.query.terms import QueryTerms
-from rag.settings import Settings
-from rag.types import Citation, Evidence, QueryResponse, ScoredChunk
+from rag_core.errors import StageError
+from rag_core.settings import Settings
+from rag_core.tokens import script_of
+from rag_core.types import Citation, Evidence, QueryResponse, ScoredChunk
+from rag_models.bundled import (
+    BUNDLED_E5_CROSS_LANGUAGE,
+    BUNDLED_E5_MIN_DENSE,
+    BUNDLED_EVIDENCE_TOKENS,
+    BUNDLED_SUPPORT_THRESHOLD,
+)
+from rag_models.e5_bundled import E5_NAME
+from rag_models.llm.base import LLM, CancelToken, GenerationOptions
+from rag_models.llm.common import CountedStream
 from vectorstore.index import TwoLevelIndex, same_embedder
 from vectorstore.lexical import TermStats
-from vectorstore.lexical_tokens import script_of
 from vectorstore.records import CollectionInfo
 
 MIN_DERIVED_BUDGET = 64

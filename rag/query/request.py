@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from rag.errors import InvalidInputError, LimitExceeded
-from rag.llm.base import ChatMessage
+from rag_core.errors import InvalidInputError, LimitExceeded
+from rag_models.llm.base import ChatMessage
 
 Stage = Literal[
     "rewrite", "expand", "summaries", "lexical", "dense", "links", "rerank", "corroboration", "compression"

@@ -17,12 +17,12 @@ import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from rag.errors import BackendUnavailable, ModelNotFound
 from rag.query.fusion import weighted_rrf
 from rag.query.terms import sentence_windows
-from rag.settings import RerankSettings
-from rag.types import ScoredChunk
-from vectorstore.lexical_tokens import match_terms, script_of
+from rag_core.errors import BackendUnavailable, ModelNotFound
+from rag_core.settings import RerankSettings
+from rag_core.tokens import match_terms, script_of
+from rag_core.types import ScoredChunk
 
 
 class Reranker(Protocol):

@@ -20,17 +20,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.bundled import BUNDLED_E5_LANGUAGE_GAP
-from rag.e5_bundled import E5_NAME
-from rag.embeddings import Embedder
 from rag.query.expand import NO_EXPANSION, Expansion
 from rag.query.fusion import weighted_rrf
 from rag.query.request import Filters, Stage
 from rag.query.translate import TermTranslator
-from rag.settings import RetrievalSettings
-from rag.types import ScoredChunk, ScoredSummary
+from rag_core.settings import RetrievalSettings
+from rag_core.tokens import script_of
+from rag_core.types import ScoredChunk, ScoredSummary
+from rag_models.bundled import BUNDLED_E5_LANGUAGE_GAP
+from rag_models.e5_bundled import E5_NAME
+from rag_models.embeddings import Embedder
 from vectorstore.index import TwoLevelIndex
-from vectorstore.lexical_tokens import script_of
 from vectorstore.records import CollectionInfo
 from vectorstore.scripts import DocumentScripts, ScriptGroup
 from vectorstore.titles import TitleIndex

@@ -13,11 +13,11 @@ import math
 from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 
-from ingest.chunking import sentence_spans
 from rag.query.numbered import numbered_names
 from rag.query.years import asked_years
+from rag_core.sentences import sentence_spans
+from rag_core.tokens import has_cjk, match_forms, match_terms, question_terms
 from vectorstore.lexical import TermStats
-from vectorstore.lexical_tokens import has_cjk, match_forms, match_terms, question_terms
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,8 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from rag.errors import ModelNotFound
-from vectorstore.lexical_tokens import has_cjk, jieba_module, lexical_tokens, match_forms, question_terms
+from rag_core.errors import ModelNotFound
+from rag_core.tokens import has_cjk, jieba_module, lexical_tokens, match_forms, question_terms
 
 SENSES = 3
 """Senses of a Chinese word whose English words are used: the dictionary lists the common ones first."""

@@ -13,10 +13,10 @@ import uvicorn
 from fastapi import FastAPI
 
 from rag.components import Components
-from rag.llm.base import LLM, CancelToken, ChatMessage, GenerationOptions
 from rag.query.pipeline import QueryPipeline
 from rag.query.request import QueryRequest
-from rag.settings import Settings
+from rag_core.settings import Settings
+from rag_models.llm.base import LLM, CancelToken, ChatMessage, GenerationOptions
 from tests.servers import free_port
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"

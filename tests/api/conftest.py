@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from rag.settings import Settings
+from rag_core.settings import Settings
 from tests.api._apitools import SAMPLES, RecordingComponents
 from tests.helpers import shared_embedder
 

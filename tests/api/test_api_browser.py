@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from api.app import create_app
-from rag.settings import Settings
+from rag_core.settings import Settings
 from tests.api._apitools import RecordingComponents, ServerThread, variant
 from tests.helpers import write_pdf
 

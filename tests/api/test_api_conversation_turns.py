@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from rag.settings import Settings
+from rag_core.settings import Settings
 
 
 def converse(client: TestClient, collection: str, questions: list[str]) -> list[dict[str, Any]]:

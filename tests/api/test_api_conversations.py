@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from rag.components import Components
-from rag.settings import Settings
+from rag_core.settings import Settings
 from tests.api._apitools import QUESTION, RecordingComponents, sse_events, variant
 
 

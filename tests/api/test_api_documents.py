@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from rag.settings import Settings
+from rag_core.settings import Settings
 
 FACT = "The launch codename of the Aurora drone project is BLUEFALCON-77, approved by the board in May."
 MARKDOWN = b"# Coffee policy\n\nThe office coffee machine is descaled every Tuesday by the facilities team.\n"

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from rag.settings import Settings
-from rag.types import Citation
+from rag_core.settings import Settings
+from rag_core.types import Citation
 from tests.api._apitools import RecordingComponents, variant
 from tests.helpers import write_pdf
 

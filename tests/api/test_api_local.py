@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from rag.components import Components
 from rag.local.announcement import TOKEN_HEADER
-from rag.settings import Settings
+from rag_core.settings import Settings
 from tests.helpers import shared_embedder
 
 KEY = "an-api-key"

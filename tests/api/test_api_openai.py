@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from api.app import create_app
-from rag.settings import Settings
+from rag_core.settings import Settings
 from tests.api._apitools import QUESTION, QUESTION_SOURCE, RecordingComponents, ServerThread, variant
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from rag.components import Components
-from rag.settings import ChromaSettings, LLMSettings, Settings
+from rag_core.settings import ChromaSettings, LLMSettings, Settings
 from tests.api._apitools import QUESTION, RecordingComponents, variant
 
 KEY = "test-key-123"

@@ -9,10 +9,10 @@ from typer.testing import CliRunner
 
 from api.conversations import ConversationStore
 from api.uploads import clean_filename, target_path
-from rag.cli import app as cli
-from rag.cli.serve import check_bind, is_loopback
-from rag.errors import ConfigError, InvalidInputError, NotFoundError
-from rag.settings import Settings
+from rag_cli import app as cli
+from rag_cli.serve import check_bind, is_loopback
+from rag_core.errors import ConfigError, InvalidInputError, NotFoundError
+from rag_core.settings import Settings
 
 
 @pytest.mark.parametrize(

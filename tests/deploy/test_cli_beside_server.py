@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from rag.local.discovery import server_or_in_process
-from rag.settings import Settings
+from rag_core.settings import Settings
 from tests.helpers import REPO
 from tests.servers import RagServer, free_port, rag_command, rag_env, run_rag
 

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
-from rag.cli.serve import check_bind
-from rag.errors import ConfigError
-from rag.settings import load_settings
+from rag_cli.serve import check_bind
+from rag_core.errors import ConfigError
+from rag_core.settings import load_settings
 from tests.helpers import REPO
 
 COMPOSE = REPO / "docker-compose.yml"

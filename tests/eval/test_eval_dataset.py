@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import InvalidInputError
 from rag.eval.dataset import SetError, load_set, select_split, split_of
+from rag_core.errors import InvalidInputError
 
 GOOD = {"id": "q1", "question": "Who?", "answers": ["Ann"], "answerable": True, "gold_docs": ["a.txt"]}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rag.cli import app
+from rag_cli import app
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tiny-set"
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.llm.base import ChatMessage, GenerationOptions
-from rag.llm.hf import TransformersLLM
 from rag.query.rerank import CrossEncoderReranker
-from rag.settings import LLMSettings
+from rag_core.settings import LLMSettings
+from rag_models.embeddings import SentenceTransformerEmbedder
+from rag_models.llm.base import ChatMessage, GenerationOptions
+from rag_models.llm.hf import TransformersLLM
 from tests.llm.llama3_gguf import save_as_hf_directory, write_llama3_format_gguf
 from tests.query.records import make_chunk, scored
 from tests.tiny_models import save_tiny_cross_encoder, save_tiny_encoder

@@ -6,9 +6,10 @@ import itertools
 
 import pytest
 
-from ingest.chunking import ChunkDraft, Chunker, sentence_spans
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.types import LoadedDocument, Section
+from ingest.chunking import ChunkDraft, Chunker
+from rag_core.sentences import sentence_spans
+from rag_core.types import LoadedDocument, Section
+from rag_models.embeddings import SentenceTransformerEmbedder
 from tests.helpers import shared_embedder
 
 

@@ -15,8 +15,8 @@ import pytest
 
 from ingest.clean import clean_text
 from ingest.loaders import SUPPORTED_EXTENSIONS, load_file
-from rag.errors import DocumentError
-from rag.types import LoadedDocument
+from rag_core.errors import DocumentError
+from rag_core.types import LoadedDocument
 from tests.helpers import fixtures_module
 
 fx = fixtures_module()

@@ -18,8 +18,9 @@ from ingest.loaders import PARSER_VERSION, load_file
 from ingest.pipeline import IngestPipeline
 from ingest.report import IngestReport
 from rag.components import Components
-from rag.settings import load_settings
-from rag.types import LoadedDocument, Section
+from rag_core.settings import load_settings
+from rag_core.tokens import LEXICAL_VERSION
+from rag_core.types import LoadedDocument, Section
 from tests.helpers import (
     PDF_PAGES,
     CountingEmbedder,
@@ -29,7 +30,6 @@ from tests.helpers import (
     write_corpus,
     write_pdf,
 )
-from vectorstore.lexical_tokens import LEXICAL_VERSION
 from vectorstore.records import CollectionInfo
 
 COLLECTION = "kb"

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from ingest.chunking import Chunker, sentence_spans
+from ingest.chunking import Chunker
 from ingest.summaries import ExtractiveSummarizer, LLMSummarizer
 from rag.components import Components
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.llm.base import LLM
-from rag.settings import load_settings
-from rag.types import LoadedDocument, Section
+from rag_core.sentences import sentence_spans
+from rag_core.settings import load_settings
+from rag_core.types import LoadedDocument, Section
+from rag_models.embeddings import SentenceTransformerEmbedder
+from rag_models.llm.base import LLM
 from tests.helpers import CountingLLM, shared_embedder
 
 

@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from rag.llm.base import LLM
-from rag.llm.factory import build_llm
-from rag.settings import LLMSettings
+from rag_core.settings import LLMSettings
+from rag_models.llm.base import LLM
+from rag_models.llm.factory import build_llm
 from tests.llm.llama3_gguf import LLAMA3_CHAT_TEMPLATE, write_llama3_format_gguf
 
 

@@ -8,10 +8,17 @@ from collections.abc import Generator, Sequence
 
 import pytest
 
-from rag.errors import ContextOverflow, GenerationTimeout, InvalidInputError
-from rag.llm.base import LLM, CancelToken, ChatMessage, GenerationOptions, ModelStatus
-from rag.llm.common import END_OF_TURN_MARKERS, BaseLLM, Chunk, StopFilter, TokenEstimator, default_options
-from rag.settings import LLMSettings
+from rag_core.errors import ContextOverflow, GenerationTimeout, InvalidInputError
+from rag_core.settings import LLMSettings
+from rag_models.llm.base import LLM, CancelToken, ChatMessage, GenerationOptions, ModelStatus
+from rag_models.llm.common import (
+    END_OF_TURN_MARKERS,
+    BaseLLM,
+    Chunk,
+    StopFilter,
+    TokenEstimator,
+    default_options,
+)
 
 USER = [ChatMessage("user", "hello there")]
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import BackendUnavailable
-from rag.llm import LLM, build_llm, describe, describe_settings
-from rag.llm.base import ModelStatus
-from rag.llm.hf import TransformersLLM
-from rag.llm.llamacpp import LlamaCppLLM
-from rag.llm.ollama import OllamaLLM
-from rag.llm.openai_compat import OpenAICompatLLM
-from rag.settings import LLMSettings, load_settings
+from rag_core.errors import BackendUnavailable
+from rag_core.settings import LLMSettings, load_settings
+from rag_models.llm import LLM, build_llm, describe, describe_settings
+from rag_models.llm.base import ModelStatus
+from rag_models.llm.hf import TransformersLLM
+from rag_models.llm.llamacpp import LlamaCppLLM
+from rag_models.llm.ollama import OllamaLLM
+from rag_models.llm.openai_compat import OpenAICompatLLM
 
 
 @pytest.mark.parametrize(

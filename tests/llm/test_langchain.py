@@ -9,11 +9,11 @@ from langchain_core import messages as lc
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from rag.errors import InvalidInputError
-from rag.llm.base import LLM, ChatMessage, GenerationOptions
-from rag.llm.factory import build_llm
-from rag.llm.langchain_chat import LangChainChatModel, to_chat_messages
-from rag.settings import LLMSettings
+from rag_core.errors import InvalidInputError
+from rag_core.settings import LLMSettings
+from rag_models.llm.base import LLM, ChatMessage, GenerationOptions
+from rag_models.llm.factory import build_llm
+from rag_models.llm.langchain_chat import LangChainChatModel, to_chat_messages
 
 PROMPT = ChatPromptTemplate.from_messages(
     [("system", "Answer in one short sentence."), ("human", "What is the capital of {country}?")]

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from rag.llm.base import ChatMessage, GenerationOptions
-from rag.llm.common import END_OF_TURN_MARKERS, StopFilter
-from rag.llm.factory import build_llm
-from rag.llm.hf import TransformersLLM
-from rag.llm.llamacpp import LlamaCppLLM
-from rag.settings import LLMSettings
+from rag_core.settings import LLMSettings
+from rag_models.llm.base import ChatMessage, GenerationOptions
+from rag_models.llm.common import END_OF_TURN_MARKERS, StopFilter
+from rag_models.llm.factory import build_llm
+from rag_models.llm.hf import TransformersLLM
+from rag_models.llm.llamacpp import LlamaCppLLM
 
 MESSAGES = [ChatMessage("system", "Be brief."), ChatMessage("user", "Hi")]
 OFFICIAL = (

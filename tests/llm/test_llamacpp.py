@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import BackendError, ContextOverflow, ModelNotFound
-from rag.llm.base import LLM, CancelToken, ChatMessage, GenerationOptions
-from rag.llm.factory import build_llm, describe
-from rag.llm.llamacpp import LlamaCppLLM
-from rag.settings import LLMSettings
+from rag_core.errors import BackendError, ContextOverflow, ModelNotFound
+from rag_core.settings import LLMSettings
+from rag_models.llm.base import LLM, CancelToken, ChatMessage, GenerationOptions
+from rag_models.llm.factory import build_llm, describe
+from rag_models.llm.llamacpp import LlamaCppLLM
 
 QUESTION = [
     ChatMessage("system", "Answer in one short sentence."),

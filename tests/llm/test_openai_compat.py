@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from rag.errors import BackendUnavailable, ContextOverflow, ModelNotFound
-from rag.llm.base import CancelToken, ChatMessage, GenerationOptions
-from rag.llm.factory import build_llm, describe_settings
-from rag.llm.openai_compat import OpenAICompatLLM
-from rag.settings import LLMSettings
+from rag_core.errors import BackendUnavailable, ContextOverflow, ModelNotFound
+from rag_core.settings import LLMSettings
+from rag_models.llm.base import CancelToken, ChatMessage, GenerationOptions
+from rag_models.llm.factory import build_llm, describe_settings
+from rag_models.llm.openai_compat import OpenAICompatLLM
 
 MODEL = "meta-llama/Meta-Llama-3-8B-Instruct"
 QUESTION = [ChatMessage("system", "Be brief."), ChatMessage("user", "what is RAG")]

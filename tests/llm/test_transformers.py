@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import BackendUnavailable, ConfigError, ModelNotFound
-from rag.llm.base import CancelToken, ChatMessage, GenerationOptions
-from rag.llm.factory import build_llm, describe
-from rag.llm.hf import TransformersLLM
-from rag.settings import LLMSettings
+from rag_core.errors import BackendUnavailable, ConfigError, ModelNotFound
+from rag_core.settings import LLMSettings
+from rag_models.llm.base import CancelToken, ChatMessage, GenerationOptions
+from rag_models.llm.factory import build_llm, describe
+from rag_models.llm.hf import TransformersLLM
 from tests.llm.llama3_gguf import save_as_hf_directory
 
 QUESTION = [
@@ -57,7 +57,7 @@ def test_stream_matches_generate(smollm2_hf: TransformersLLM) -> None:
 
 @pytest.mark.slow
 def test_counts_tokens_like_llama_cpp(smollm2_hf: TransformersLLM, smollm2: object) -> None:
-    from rag.llm.llamacpp import LlamaCppLLM
+    from rag_models.llm.llamacpp import LlamaCppLLM
 
     assert isinstance(smollm2, LlamaCppLLM)
     long = [

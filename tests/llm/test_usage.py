@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from rag.llm.base import LLM, CancelToken, ChatMessage, GenerationOptions
-from rag.llm.common import CountedStream, count_text_tokens
+from rag_models.llm.base import LLM, CancelToken, ChatMessage, GenerationOptions
+from rag_models.llm.common import CountedStream, count_text_tokens
 
 MESSAGES = [ChatMessage("user", "Name three colours of a rainbow, in one sentence.")]
 GREEDY = GenerationOptions(temperature=0.0, max_new_tokens=40, seed=7)

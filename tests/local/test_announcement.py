@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import BackendUnavailable, ConfigError
 from rag.local.announcement import (
     Announcement,
     announcement_path,
@@ -24,7 +23,8 @@ from rag.local.announcement import (
 from rag.local.discovery import hold_for_in_process, live_server, server_or_in_process
 from rag.local.ownership import DataDirLock
 from rag.local.serving import client_url, own_data_dir
-from rag.settings import Settings
+from rag_core.errors import BackendUnavailable, ConfigError
+from rag_core.settings import Settings
 from tests.servers import free_port
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from rag.components import Components
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.settings import Settings
+from rag_core.settings import Settings
+from rag_models.embeddings import SentenceTransformerEmbedder
 from tests.helpers import make_write, shared_embedder
 from vectorstore.index import TwoLevelIndex
 from vectorstore.records import CollectionInfo, DocumentWrite

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from rag.components import Components
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.settings import load_settings
+from rag_core.settings import load_settings
+from rag_models.embeddings import SentenceTransformerEmbedder
 from tests.helpers import shared_embedder
 from tests.query._support import SAMPLES, SAMPLES_COLLECTION, Corpus, open_corpus, own_components
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from rag.types import Chunk, ScoredChunk
+from rag_core.types import Chunk, ScoredChunk
 
 
 def make_chunk(

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 
 from rag.components import Components
-from rag.llm.base import LLM
 from rag.query.answer import REFUSAL, UNSUPPORTED, Answerer, is_refusal, language, source_block
 from rag.query.passages import Passage
-from rag.settings import load_settings
+from rag_core.settings import load_settings
+from rag_models.llm.base import LLM
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.embeddings import SentenceTransformerEmbedder
 from rag.query.compress import ContextCompressor
 from rag.query.passages import Passage, merge_chunks
+from rag_models.embeddings import SentenceTransformerEmbedder
 from tests.query.records import make_chunk, scored
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from rag.components import Components
-from rag.llm.base import LLM, ChatMessage
 from rag.query.conversation import ConversationReader, context_query, follows, is_query_for
+from rag_models.llm.base import LLM, ChatMessage
 
 ROBOT = [
     ChatMessage("user", "How fast does the Vantor X2 drone fly?"),

@@ -11,9 +11,9 @@ from rag.query.numbered import numbered_names
 from rag.query.passages import Passage
 from rag.query.request import QueryRequest
 from rag.query.terms import QueryTerms
+from rag_core.tokens import match_forms, question_terms
 from tests.query._support import SAMPLES_COLLECTION
 from vectorstore.lexical import TermStats
-from vectorstore.lexical_tokens import match_forms, question_terms
 
 ANSWERABLE = [
     "How long does the NR-7 run on one charge?",

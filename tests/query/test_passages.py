@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rag.query.passages import PassageBuilder, merge_chunks, sentence_window
-from rag.types import ScoredChunk
+from rag_core.types import ScoredChunk
 from tests.query._support import own_components
 from tests.query.records import make_chunk, scored
 from vectorstore.records import CollectionInfo

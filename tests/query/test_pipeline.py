@@ -11,19 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from rag.bundled import BUNDLED_EVIDENCE_TOKENS, BUNDLED_SUPPORT_THRESHOLD
 from rag.components import Components
-from rag.errors import InvalidInputError, LimitExceeded, NotFoundError
-from rag.llm.base import ChatMessage
 from rag.query.answer import REFUSAL, UNSUPPORTED
 from rag.query.citations import SUPPORT_THRESHOLD, attribute
 from rag.query.pipeline import Delta, Final
 from rag.query.request import Filters, QueryRequest, Stage
-from rag.types import QueryResponse
+from rag_core.errors import InvalidInputError, LimitExceeded, NotFoundError
+from rag_core.tokens import has_cjk
+from rag_core.types import QueryResponse
+from rag_models.bundled import BUNDLED_EVIDENCE_TOKENS, BUNDLED_SUPPORT_THRESHOLD
+from rag_models.llm.base import ChatMessage
 from tests.helpers import write_pdf
 from tests.query._support import SAMPLES, SAMPLES_COLLECTION, Corpus
 from tests.query.test_corroborate import REPORTS, TARGET
-from vectorstore.lexical_tokens import has_cjk
 
 QUESTION = "How long does the NR-7 run on one charge?"
 STAGES = {"retrieve", "rerank", "passages", "compress", "generate", "total"}

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import ModelNotFound
 from rag.query.rerank import CrossEncoderReranker, PassthroughReranker, ProximityReranker, build_reranker
-from rag.settings import RerankSettings
+from rag_core.errors import ModelNotFound
+from rag_core.settings import RerankSettings
 from tests.query.records import make_chunk, scored
 from tests.tiny_models import save_tiny_cross_encoder
 

@@ -57,7 +57,7 @@ def _chroma_records(client: Any, name: str) -> dict[str, tuple[dict[str, Any], s
 
 def inspect(data_dir: Path, *, strict: bool = False, queries: list[str] | None = None) -> dict[str, Any]:
     from rag.components import Components
-    from rag.settings import Settings
+    from rag_core.settings import Settings
 
     violations: list[str] = []
     stats: dict[str, Any] = {}

@@ -23,7 +23,7 @@ from schemathesis.checks import not_a_server_error
 
 from api.app import create_app
 from rag.components import Components
-from rag.settings import ApiSettings, Settings
+from rag_core.settings import ApiSettings, Settings
 from tests.api._apitools import SAMPLES
 from tests.helpers import shared_embedder
 

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from rag.components import Components
-from rag.llm.base import ChatMessage, GenerationOptions
 from rag.query.answer import Answerer
 from rag.query.request import QueryRequest
-from rag.settings import AnswerSettings, LLMSettings, Settings
+from rag_core.settings import AnswerSettings, LLMSettings, Settings
+from rag_models.llm.base import ChatMessage, GenerationOptions
 from tests.helpers import shared_embedder
 
 QUESTION = "How long does the NR-7 battery last on one charge?"

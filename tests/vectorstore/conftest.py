@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.embeddings import SentenceTransformerEmbedder
+from rag_models.embeddings import SentenceTransformerEmbedder
 from tests.helpers import shared_embedder
 from tests.servers import ChromaServer
 from vectorstore.catalog import Catalog

@@ -10,8 +10,8 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.errors import ConfigError, InvalidInputError, NotFoundError
+from rag_core.errors import ConfigError, InvalidInputError, NotFoundError
+from rag_models.embeddings import SentenceTransformerEmbedder
 from tests.helpers import BUNDLED_EMBEDDER, make_write, new_version
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.index import TwoLevelIndex, Vectorize, same_embedder

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vectorstore.lexical_tokens import lexical_tokens, match_terms, question_terms
+from rag_core.tokens import lexical_tokens, match_terms, question_terms
 
 
 def test_english_tokens_are_lower_cased_words_without_function_words() -> None:
