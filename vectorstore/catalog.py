@@ -22,10 +22,10 @@ from vectorstore.records import (
     CollectionInfo,
     DocumentRow,
     DocumentWrite,
-    chunk_fields,
-    chunk_from_fields,
     document_row,
     document_values,
+    from_stored,
+    stored_fields,
 )
 from vectorstore.sqlite_file import SqliteFile
 
@@ -74,7 +74,7 @@ CHUNK_SELECT = f"SELECT c.*, d.source, d.title, d.file_type FROM chunks c {LIVE_
 
 
 def chunk_from_row(collection: str, r: sqlite3.Row) -> Chunk:
-    return chunk_from_fields(collection, r["id"], r["text"], dict(r))
+    return from_stored(Chunk, collection, r["id"], r["text"], dict(r))
 
 
 class Catalog(SqliteFile):
@@ -336,7 +336,7 @@ class Catalog(SqliteFile):
         columns = ("id", "collection", "text", *CHUNK_COLUMNS)
         sql = f"INSERT INTO chunks({', '.join(columns)}) VALUES ({','.join('?' * len(columns))})"
         for c, toks in zip(chunks, tokens, strict=True):
-            fields = chunk_fields(c)
+            fields = stored_fields(c)
             cur = con.execute(sql, (c.id, info.name, c.text, *(fields[name] for name in CHUNK_COLUMNS)))
             con.execute(f"INSERT INTO lex_{info.key}(rowid, tokens) VALUES (?,?)", (cur.lastrowid, toks))
 

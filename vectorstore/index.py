@@ -37,10 +37,8 @@ from vectorstore.records import (
     CollectionInfo,
     DocumentRow,
     DocumentWrite,
-    chunk_fields,
-    chunk_from_fields,
-    summary_fields,
-    summary_from_fields,
+    from_stored,
+    stored_fields,
     summary_of,
 )
 
@@ -178,7 +176,7 @@ class TwoLevelIndex:
             [s.id for s, _ in with_summaries],
             [v for _, v in with_summaries],
             [s.text for s, _ in with_summaries],
-            [summary_fields(s) for s, _ in with_summaries],
+            [stored_fields(s) for s, _ in with_summaries],
         )
         self.chroma.upsert(
             key,
@@ -186,7 +184,7 @@ class TwoLevelIndex:
             [c.id for c, _ in with_chunks],
             [v for _, v in with_chunks],
             [c.text for c, _ in with_chunks],
-            [chunk_fields(c) for c, _ in with_chunks],
+            [stored_fields(c) for c, _ in with_chunks],
         )
 
     def delete_documents(self, info: CollectionInfo, doc_ids: Sequence[str]) -> int:
@@ -220,7 +218,8 @@ class TwoLevelIndex:
     ) -> list[ScoredSummary]:
         hits = self._dense(info, "summaries", vector, k, doc_ids)
         return [
-            ScoredSummary(summary_from_fields(info.name, h.id, h.document, h.metadata), h.score) for h in hits
+            ScoredSummary(from_stored(DocumentSummary, info.name, h.id, h.document, h.metadata), h.score)
+            for h in hits
         ]
 
     def search_chunks(
@@ -229,7 +228,7 @@ class TwoLevelIndex:
         hits = self._dense(info, "chunks", vector, k, doc_ids)
         return [
             ScoredChunk(
-                chunk_from_fields(info.name, h.id, h.document, h.metadata), h.score, {"dense": h.score}
+                from_stored(Chunk, info.name, h.id, h.document, h.metadata), h.score, {"dense": h.score}
             )
             for h in hits
         ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 
 from rag_core.types import Chunk, DocumentSummary
 
@@ -67,72 +67,37 @@ class DocumentWrite:
 
 
 CHUNK_COLUMNS = ("doc_id", "version", "idx", "page", "section", "start", "end", "hash", "tokens")
-"""The fields of a chunk the catalog's chunk rows hold (besides id and text); Chroma's metadata holds
-them and the document's source, title and file type."""
+"""The stored fields of a chunk the catalog's chunk rows hold (besides id and text); Chroma's metadata
+holds them and the document's source, title and file type."""
 
 
-def chunk_fields(c: Chunk) -> dict[str, Any]:
+_OWN = ("id", "collection", "text")  # kept beside the fields: Chroma's id and document, the row's columns
+_STORED_AS = {"index": "idx"}
+Record = TypeVar("Record", Chunk, DocumentSummary)
+
+
+def stored_fields(record: Chunk | DocumentSummary) -> dict[str, Any]:
+    """A chunk's or summary's fields as Chroma's metadata and the catalog's columns name them."""
     return {
-        "doc_id": c.doc_id,
-        "version": c.version,
-        "source": c.source,
-        "title": c.title,
-        "idx": c.index,
-        "page": c.page,
-        "section": c.section,
-        "start": c.start,
-        "end": c.end,
-        "hash": c.hash,
-        "file_type": c.file_type,
-        "tokens": c.tokens,
+        _STORED_AS.get(f.name, f.name): getattr(record, f.name) for f in fields(record) if f.name not in _OWN
     }
 
 
-def chunk_from_fields(collection: str, chunk_id: str, text: str, m: Mapping[str, Any]) -> Chunk:
-    return Chunk(
-        id=chunk_id,
-        collection=collection,
-        doc_id=m["doc_id"],
-        version=m["version"],
-        source=m.get("source") or "",
-        title=m.get("title") or "",
-        text=text,
-        index=int(m.get("idx") or 0),
-        page=m.get("page"),
-        section=m.get("section") or "",
-        start=int(m.get("start") or 0),
-        end=int(m.get("end") or 0),
-        hash=m.get("hash") or "",
-        file_type=m.get("file_type") or "",
-        tokens=int(m.get("tokens") or 0),
-    )
-
-
-def summary_fields(s: DocumentSummary) -> dict[str, Any]:
-    return {
-        "doc_id": s.doc_id,
-        "version": s.version,
-        "source": s.source,
-        "title": s.title,
-        "strategy": s.strategy,
-        "chunk_count": s.chunk_count,
-        "file_type": s.file_type,
-    }
-
-
-def summary_from_fields(collection: str, summary_id: str, text: str, m: Mapping[str, Any]) -> DocumentSummary:
-    return DocumentSummary(
-        id=summary_id,
-        collection=collection,
-        doc_id=m["doc_id"],
-        version=m["version"],
-        source=m.get("source") or "",
-        title=m.get("title") or "",
-        text=text,
-        strategy=m.get("strategy") or "",
-        chunk_count=int(m.get("chunk_count") or 0),
-        file_type=m.get("file_type") or "",
-    )
+def from_stored(
+    kind: type[Record], collection: str, record_id: str, text: str, m: Mapping[str, Any]
+) -> Record:
+    """The chunk or summary whose stored fields are `m` (missing ones empty)."""
+    values: dict[str, Any] = {}
+    for f in fields(kind):
+        if f.name in _OWN:
+            continue
+        value = m.get(_STORED_AS.get(f.name, f.name))
+        if f.type == "int":
+            value = int(value or 0)
+        elif f.type == "str":
+            value = value or ""
+        values[f.name] = value
+    return kind(id=record_id, collection=collection, text=text, **values)
 
 
 def summary_id(doc_id: str, version: str) -> str:
@@ -142,10 +107,12 @@ def summary_id(doc_id: str, version: str) -> str:
 def summary_of(row: DocumentRow) -> DocumentSummary:
     """The summary record of a document's live version, as the catalog holds it."""
     assert row.version is not None
-    fields: dict[str, Any] = {"doc_id": row.doc_id, "version": row.version, "source": row.source}
-    fields["title"] = row.title
-    fields |= {"strategy": row.summary_strategy, "chunk_count": row.chunk_count, "file_type": row.file_type}
-    return summary_from_fields(row.collection, summary_id(row.doc_id, row.version), row.summary, fields)
+    stored: dict[str, Any] = {"doc_id": row.doc_id, "version": row.version, "source": row.source}
+    stored["title"] = row.title
+    stored |= {"strategy": row.summary_strategy, "chunk_count": row.chunk_count, "file_type": row.file_type}
+    return from_stored(
+        DocumentSummary, row.collection, summary_id(row.doc_id, row.version), row.summary, stored
+    )
 
 
 def document_values(collection: str, w: DocumentWrite, *, ingested: float) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rag_core.errors import ContextOverflow, GenerationTimeout, InvalidInputError
 from rag_core.scripts import CJK_AND_HANGUL
@@ -44,6 +45,23 @@ def default_options(settings: LLMSettings) -> GenerationOptions:
         max_new_tokens=settings.max_new_tokens,
         seed=settings.seed,
     )
+
+
+def sampling(options: GenerationOptions, *, max_tokens: str) -> dict[str, Any]:
+    """The options as the llama.cpp server, Ollama and OpenAI-compatible servers name them (each names
+    the answer's length its own way: `max_tokens`); stop and seed only when set."""
+    params: dict[str, Any] = {
+        "temperature": options.temperature,
+        "top_p": options.top_p,
+        "top_k": options.top_k,
+        "repeat_penalty": options.repetition_penalty,
+        max_tokens: options.max_new_tokens,
+    }
+    if options.stop:
+        params["stop"] = list(options.stop)
+    if options.seed is not None:
+        params["seed"] = options.seed
+    return params
 
 
 def as_dicts(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:

@@ -24,7 +24,7 @@ from rag_core.errors import BackendError, ContextOverflow, ModelNotFound
 from rag_core.settings import LLMSettings
 from rag_models import bundled
 from rag_models.llm.base import CancelToken, ChatMessage, GenerationOptions, ModelStatus
-from rag_models.llm.common import END_OF_TURN_MARKERS, BaseLLM, Chunk, as_dicts, describe_error
+from rag_models.llm.common import END_OF_TURN_MARKERS, BaseLLM, Chunk, as_dicts, describe_error, sampling
 from rag_models.llm.gguf_meta import read_metadata, trained_context
 
 CPU_CONTEXT_CAP = 4096
@@ -142,20 +142,12 @@ class LlamaCppLLM(BaseLLM):
         return ModelStatus(self.backend, self.model_name, True, detail, window)
 
     def request(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> dict[str, Any]:
-        body: dict[str, Any] = {
+        return {
             "messages": as_dicts(messages),
             "stream": True,
             "stream_options": {"include_usage": True},
-            "max_tokens": options.max_new_tokens,
-            "temperature": options.temperature,
-            "top_p": options.top_p,
-            "top_k": options.top_k,
-            "repeat_penalty": options.repetition_penalty,
-            "stop": list(options.stop),
+            **sampling(options, max_tokens="max_tokens"),
         }
-        if options.seed is not None:
-            body["seed"] = options.seed
-        return body
 
     def _chunks(
         self,

@@ -21,7 +21,7 @@ import ollama
 from rag_core.errors import BackendUnavailable, GenerationTimeout, ModelNotFound
 from rag_core.settings import LLMSettings
 from rag_models.llm.base import CancelToken, ChatMessage, GenerationOptions, ModelStatus
-from rag_models.llm.common import BaseLLM, Chunk, TokenEstimator, as_dicts, describe_error
+from rag_models.llm.common import BaseLLM, Chunk, TokenEstimator, as_dicts, describe_error, sampling
 
 DEFAULT_URL = "http://127.0.0.1:11434"
 DEFAULT_MODEL = "llama3"
@@ -93,19 +93,7 @@ class OllamaLLM(BaseLLM):
         )
 
     def _options(self, options: GenerationOptions) -> dict[str, Any]:
-        opts: dict[str, Any] = {
-            "temperature": options.temperature,
-            "top_p": options.top_p,
-            "top_k": options.top_k,
-            "repeat_penalty": options.repetition_penalty,
-            "num_predict": options.max_new_tokens,
-            "num_ctx": self.context_window,
-        }
-        if options.stop:
-            opts["stop"] = list(options.stop)
-        if options.seed is not None:
-            opts["seed"] = options.seed
-        return opts
+        return {**sampling(options, max_tokens="num_predict"), "num_ctx": self.context_window}
 
     def _chunks(
         self,

@@ -19,7 +19,7 @@ import openai
 from rag_core.errors import BackendUnavailable, ContextOverflow, GenerationTimeout, ModelNotFound
 from rag_core.settings import LLMSettings
 from rag_models.llm.base import CancelToken, ChatMessage, GenerationOptions, ModelStatus
-from rag_models.llm.common import BaseLLM, Chunk, TokenEstimator, as_dicts, describe_error
+from rag_models.llm.common import BaseLLM, Chunk, TokenEstimator, as_dicts, describe_error, sampling
 
 DEFAULT_URL = "http://127.0.0.1:8000/v1"
 FALLBACK_WINDOW = 4096
@@ -123,22 +123,14 @@ class OpenAICompatLLM(BaseLLM):
     def _request(
         self, messages: Sequence[ChatMessage], options: GenerationOptions, stream: bool
     ) -> dict[str, Any]:
-        request: dict[str, Any] = {
-            "model": self.model_name,
-            "messages": as_dicts(messages),
-            "temperature": options.temperature,
-            "top_p": options.top_p,
-            "max_tokens": options.max_new_tokens,
-            "stream": stream,
-        }
-        if options.stop:
-            request["stop"] = list(options.stop)
-        if options.seed is not None:
-            request["seed"] = options.seed
+        params = sampling(options, max_tokens="max_tokens")
+        vendor = {"top_k": params.pop("top_k"), "repetition_penalty": params.pop("repeat_penalty")}
+        request: dict[str, Any] = {"model": self.model_name, "messages": as_dicts(messages), "stream": stream}
+        request |= params
         if stream:
             request["stream_options"] = {"include_usage": True}
         if self._vendor_params:
-            request["extra_body"] = {"top_k": options.top_k, "repetition_penalty": options.repetition_penalty}
+            request["extra_body"] = vendor
         return request
 
     def _chunks(

@@ -15,7 +15,7 @@ from rag_models.embeddings import SentenceTransformerEmbedder
 from tests.helpers import BUNDLED_EMBEDDER, make_write, new_version
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.index import TwoLevelIndex, Vectorize, same_embedder
-from vectorstore.records import CollectionInfo, DocumentWrite, chunk_fields, summary_fields
+from vectorstore.records import CollectionInfo, DocumentWrite, stored_fields
 
 CHROMA_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$")
 
@@ -219,7 +219,7 @@ def test_recover_removes_records_of_an_interrupted_write(index: TwoLevelIndex, e
         [s.id for s in summaries],
         embedder.embed_array([s.text for s in summaries]),
         [s.text for s in summaries],
-        [summary_fields(s) for s in summaries],
+        [stored_fields(s) for s in summaries],
     )
     index.chroma.upsert(
         info.key,
@@ -227,7 +227,7 @@ def test_recover_removes_records_of_an_interrupted_write(index: TwoLevelIndex, e
         [c.id for c in chunks],
         embedder.embed_array([c.text for c in chunks]),
         [c.text for c in chunks],
-        [chunk_fields(c) for c in chunks],
+        [stored_fields(c) for c in chunks],
     )
     assert chroma_counts(index, info) == (3, 5)
     # readers never see the unpublished records, even before recovery
@@ -256,10 +256,10 @@ def test_live_filter_hides_records_of_other_generations(index: TwoLevelIndex, em
     vector = embedder.embed_array([query])
     for w in (stale, ghost):
         index.chroma.upsert(
-            info.key, "chunks", [w.chunks[0].id], vector, [query], [chunk_fields(w.chunks[0])]
+            info.key, "chunks", [w.chunks[0].id], vector, [query], [stored_fields(w.chunks[0])]
         )
         index.chroma.upsert(
-            info.key, "summaries", [w.summary.id], vector, [query], [summary_fields(w.summary)]
+            info.key, "summaries", [w.summary.id], vector, [query], [stored_fields(w.summary)]
         )
     assert chroma_counts(index, info) == (3, 4)
 
