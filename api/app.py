@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.conversations import ConversationStore
 from api.errors import install_error_handlers
-from api.jobs import JobRegistry
+from api.jobs import JobRegistry, JobStore
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import (
     collections,
@@ -61,9 +61,11 @@ def create_app(
     state = AppState(
         settings=settings,
         components=components,
-        conversations=ConversationStore(settings.data_dir / "conversations.sqlite3"),
+        conversations=ConversationStore(settings.database_at("conversations.sqlite3")),
         jobs=JobRegistry(
-            on_file=metrics.observe_file, on_done=lambda job: metrics.ingest_jobs.labels(job.status).inc()
+            JobStore(settings.database_at("jobs.sqlite3")),
+            on_file=metrics.observe_file,
+            on_done=lambda job: metrics.ingest_jobs.labels(job.status).inc(),
         ),
         metrics=metrics,
         local_token=local_token,

@@ -1,4 +1,5 @@
-"""Durable chat conversations in SQLite (`data_dir/conversations.sqlite3`): a restart loses nothing.
+"""Durable chat conversations in SQLite (`data_dir/conversations.sqlite3`) or on the PostgreSQL server
+that replicas share (`RAG_DATABASE__URL`): a restart loses nothing.
 
 store = ConversationStore(data_dir / "conversations.sqlite3")
 conv = store.create("Vacation policy", "handbook")
@@ -9,7 +10,6 @@ store.history(conv.id, limit=6)     # -> (ChatMessage, ...) for query rewriting
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 import uuid
 from pathlib import Path
@@ -19,43 +19,41 @@ from api.schemas import Conversation, ConversationSummary, Message
 from rag_core.errors import InvalidInputError, NotFoundError
 from rag_core.types import Citation
 from rag_models.llm.base import ChatMessage, Role
-from vectorstore.sqlite_file import SqliteFile
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS conversations(
-    id TEXT PRIMARY KEY, title TEXT NOT NULL, collection TEXT NOT NULL, created REAL NOT NULL,
-    updated REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS messages(
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-    role TEXT NOT NULL, content TEXT NOT NULL, created REAL NOT NULL, refused INTEGER NOT NULL DEFAULT 0,
-    citations TEXT NOT NULL DEFAULT '[]', extra TEXT NOT NULL DEFAULT '{}');
-CREATE INDEX IF NOT EXISTS messages_conversation ON messages(conversation_id, id);
-"""
+from vectorstore.database import Row, open_database
+from vectorstore.schema import CONVERSATION_MIGRATIONS, SQLITE_CONVERSATIONS
 
 TITLE_CHARS = 80
 
 
-class ConversationStore(SqliteFile):
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, SCHEMA)
+class ConversationStore:
+    """`where`: the SQLite file, or a postgresql:// URL (shared by replicas on several hosts)."""
+
+    def __init__(self, where: Path | str) -> None:
+        self.db = open_database(
+            where,
+            name="conversations",
+            sqlite_schema=SQLITE_CONVERSATIONS,
+            migrations=CONVERSATION_MIGRATIONS,
+        )
+
+    def close(self) -> None:
+        self.db.close()
 
     def create(self, title: str, collection: str) -> Conversation:
         now = time.time()
         conv_id = uuid.uuid4().hex
         title = " ".join(title.split())[:TITLE_CHARS]
-        with self.transaction() as con:
+        with self.db.transaction() as con:
             con.execute(
                 "INSERT INTO conversations VALUES (?,?,?,?,?)", (conv_id, title, collection, now, now)
             )
         return Conversation(id=conv_id, title=title, collection=collection, created=now, updated=now)
 
     def summaries(self) -> list[ConversationSummary]:
-        con = self.connection()
-        rows = con.execute(
+        rows = self.db.rows(
             "SELECT c.*, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n "
             "FROM conversations c ORDER BY updated DESC"
-        ).fetchall()
+        )
         return [
             ConversationSummary(
                 id=r["id"],
@@ -69,13 +67,10 @@ class ConversationStore(SqliteFile):
         ]
 
     def get(self, conv_id: str) -> Conversation:
-        con = self.connection()
-        row = con.execute("SELECT * FROM conversations WHERE id=?", (conv_id,)).fetchone()
+        row = self.db.row("SELECT * FROM conversations WHERE id=?", (conv_id,))
         if row is None:
             raise _missing(conv_id)
-        messages = con.execute(
-            "SELECT * FROM messages WHERE conversation_id=? ORDER BY id", (conv_id,)
-        ).fetchall()
+        messages = self.db.rows("SELECT * FROM messages WHERE conversation_id=? ORDER BY id", (conv_id,))
         return Conversation(
             id=row["id"],
             title=row["title"],
@@ -86,7 +81,7 @@ class ConversationStore(SqliteFile):
         )
 
     def delete(self, conv_id: str) -> None:
-        with self.transaction() as con:
+        with self.db.transaction() as con:
             if con.execute("DELETE FROM conversations WHERE id=?", (conv_id,)).rowcount == 0:
                 raise _missing(conv_id)
 
@@ -105,7 +100,7 @@ class ConversationStore(SqliteFile):
         transaction (a regenerated answer replaces the old one)."""
         now = time.time()
         cites = [c.model_dump() for c in citations or []]
-        with self.transaction() as con:
+        with self.db.transaction() as con:
             row = con.execute("SELECT title FROM conversations WHERE id=?", (conv_id,)).fetchone()
             if row is None:
                 raise _missing(conv_id)
@@ -115,12 +110,12 @@ class ConversationStore(SqliteFile):
                 )
             cur = con.execute(
                 "INSERT INTO messages(conversation_id, role, content, created, refused, citations, extra) "
-                "VALUES (?,?,?,?,?,?,?)",
+                "VALUES (?,?,?,?,?,?,?) RETURNING id",
                 (conv_id, role, content, now, int(refused), json.dumps(cites), json.dumps(extra or {})),
             )
             title = row["title"] or (" ".join(content.split())[:TITLE_CHARS] if role == "user" else "")
             con.execute("UPDATE conversations SET updated=?, title=? WHERE id=?", (now, title, conv_id))
-            message_id = int(cur.lastrowid or 0)
+            message_id = int(cur.fetchone()["id"])
         return Message(
             id=message_id,
             role=role,
@@ -135,22 +130,20 @@ class ConversationStore(SqliteFile):
         """The last `limit` messages (before message id `before`, when given), oldest first."""
         if limit <= 0:
             return ()
-        con = self.connection()
-        rows = con.execute(
+        rows = self.db.rows(
             "SELECT role, content FROM messages WHERE conversation_id=? AND id<? ORDER BY id DESC LIMIT ?",
             (conv_id, before if before is not None else 2**62, limit),
-        ).fetchall()
+        )
         return tuple(ChatMessage(r["role"], r["content"]) for r in reversed(rows))
 
     def last_question(self, conv_id: str) -> Message:
         """The conversation's last user message; 422 when it has none."""
-        con = self.connection()
-        if con.execute("SELECT 1 FROM conversations WHERE id=?", (conv_id,)).fetchone() is None:
+        if self.db.row("SELECT id FROM conversations WHERE id=?", (conv_id,)) is None:
             raise _missing(conv_id)
-        row = con.execute(
+        row = self.db.row(
             "SELECT * FROM messages WHERE conversation_id=? AND role='user' ORDER BY id DESC LIMIT 1",
             (conv_id,),
-        ).fetchone()
+        )
         if row is None:
             raise InvalidInputError(
                 f"conversation {conv_id!r} has no question to answer again",
@@ -167,7 +160,7 @@ def _missing(conv_id: str) -> NotFoundError:
     )
 
 
-def _message(row: sqlite3.Row) -> Message:
+def _message(row: Row) -> Message:
     return Message(
         id=row["id"],
         role=row["role"],

@@ -1,4 +1,6 @@
 """Background ingest jobs: one worker thread runs them in order; `GET /v1/jobs/{id}` reads their progress.
+Each change of a job is written to the job store (SQLite in the data dir, or the PostgreSQL server that
+replicas share), so a job started on one replica is polled on any, and its outcome outlives a restart.
 
 job = registry.submit("handbook", [path], run=lambda progress: pipeline.run(paths, "handbook",
                       progress=progress))
@@ -20,6 +22,8 @@ from api.schemas import Job, JobFile
 from ingest.pipeline import Progress
 from ingest.report import FileOutcome, IngestReport
 from rag_core.errors import NotFoundError, RagError
+from vectorstore.database import open_database
+from vectorstore.schema import JOB_MIGRATIONS, SQLITE_JOBS
 
 log = logging.getLogger("rag.api.jobs")
 
@@ -28,10 +32,47 @@ OnFile = Callable[[FileOutcome], None]
 OnDone = Callable[[Job], None]
 
 
+class JobStore:
+    """`where`: the SQLite file, or a postgresql:// URL."""
+
+    def __init__(self, where: Path | str, *, keep: int = 500) -> None:
+        self.db = open_database(where, name="jobs", sqlite_schema=SQLITE_JOBS, migrations=JOB_MIGRATIONS)
+        self.keep = keep
+
+    def put(self, job: Job) -> None:
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO jobs VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET data=excluded.data, "
+                "updated=excluded.updated",
+                (job.id, job.collection, job.model_dump_json(), time.time()),
+            )
+
+    def get(self, job_id: str) -> Job | None:
+        row = self.db.row("SELECT data FROM jobs WHERE id=?", (job_id,))
+        return Job.model_validate_json(row["data"]) if row else None
+
+    def prune(self) -> None:
+        """Keep the `keep` most recent jobs."""
+        with self.db.transaction() as tx:
+            tx.execute(
+                "DELETE FROM jobs WHERE id NOT IN (SELECT id FROM jobs ORDER BY updated DESC LIMIT ?)",
+                (self.keep,),
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+
 class JobRegistry:
     def __init__(
-        self, *, keep: int = 500, on_file: OnFile | None = None, on_done: OnDone | None = None
+        self,
+        store: JobStore,
+        *,
+        keep: int = 500,
+        on_file: OnFile | None = None,
+        on_done: OnDone | None = None,
     ) -> None:
+        self.store = store
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._done: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
@@ -49,6 +90,8 @@ class JobRegistry:
             created=time.time(),
         )
         names = {str(p): p.name for p in paths}
+        self.store.put(job)
+        self.store.prune()
         with self._lock:
             self._jobs[job.id] = job
             self._done[job.id] = threading.Event()
@@ -59,15 +102,18 @@ class JobRegistry:
         return self.get(job.id)
 
     def get(self, job_id: str) -> Job:
+        """A job of this process (from memory), or of any replica sharing the store."""
         with self._lock:
             job = self._jobs.get(job_id)
-            if job is None:
-                raise NotFoundError(
-                    f"job {job_id!r} does not exist",
-                    hint="job ids come from POST /v1/collections/{c}/documents; jobs are kept in memory "
-                    "until the server restarts",
-                )
-            return job.model_copy(deep=True)
+            if job is not None:
+                return job.model_copy(deep=True)
+        stored = self.store.get(job_id)
+        if stored is None:
+            raise NotFoundError(
+                f"job {job_id!r} does not exist",
+                hint="job ids come from POST /v1/collections/{c}/documents; the last 500 jobs are kept",
+            )
+        return stored
 
     def wait(self, job_id: str, timeout: float | None = None) -> Job:
         event = self._done.get(job_id)
@@ -81,9 +127,15 @@ class JobRegistry:
     def _update(self, job_id: str, **changes: object) -> None:
         with self._lock:
             job = self._jobs.get(job_id)
-            if job is not None:
-                for key, value in changes.items():
-                    setattr(job, key, value)
+            if job is None:
+                return
+            for key, value in changes.items():
+                setattr(job, key, value)
+            snapshot = job.model_copy(deep=True)
+        try:
+            self.store.put(snapshot)
+        except RagError as exc:  # the store is down: this process still tracks the job
+            log.warning("job %s: %s", job_id, exc)
 
     def _run(self, job_id: str, names: dict[str, str], run: IngestRun) -> None:
         self._update(job_id, status="running", started=time.time())

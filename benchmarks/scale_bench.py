@@ -307,7 +307,7 @@ def run_one(
 ) -> dict[str, Any]:
     from rag.query.request import Filters
     from rag.query.retrieve import HybridRetriever
-    from rag_core.settings import RetrievalSettings
+    from rag_core.query_settings import RetrievalSettings
     from vectorstore.catalog import Catalog
     from vectorstore.chroma_store import ChromaStore
     from vectorstore.index import TwoLevelIndex

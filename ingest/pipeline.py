@@ -32,7 +32,6 @@ from rag_core.tokens import LEXICAL_VERSION
 from rag_core.types import Chunk, DocumentSummary, LoadedDocument
 from rag_models.embeddings import Embedder
 from vectorstore.index import TwoLevelIndex
-from vectorstore.locks import writer_lock
 from vectorstore.records import CollectionInfo, DocumentRow, DocumentWrite
 
 EMBEDDING_VERSION = 2
@@ -133,7 +132,7 @@ class IngestPipeline:
             if progress:
                 progress(outcome, len(report.outcomes), total)
 
-        with writer_lock(self.settings.data_dir, info.key):
+        with self.index.catalog.writer_lock(info.key):
             info = self.index.collection(info.name)
             if info.embedder != self.embedder.model_name:
                 report.reembedded_from = info.embedder

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Literal
 
 from rag_core.errors import ModelNotFound
-from rag_core.settings import EmbeddingSettings, LLMSettings, RerankSettings
+from rag_core.query_settings import RerankSettings
+from rag_core.settings import EmbeddingSettings, LLMSettings
 from rag_models import bundled
 from rag_models.bundled import BUNDLED_E5, BUNDLED_MINILM
 from rag_models.e5_bundled import e5_weights_file

@@ -52,7 +52,7 @@ class Components:
     @cached_property
     def catalog(self) -> Catalog:
         given = self._given[1]
-        return given.catalog if given else Catalog(self.settings.data_dir / "catalog.sqlite3")
+        return given.catalog if given else Catalog(self.settings.database_at("catalog.sqlite3"))
 
     @cached_property
     def chroma(self) -> ChromaStore:

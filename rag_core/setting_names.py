@@ -7,11 +7,17 @@ import difflib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 NOT_SETTINGS = frozenset({"RAG_CONFIG", "RAG_DEBUG", "RAG_PORT", "RAG_GPU_PORT", "RAG_HF_MODEL"})
 """`RAG_*` variables that are not settings: the config file's path, the CLI's traceback switch, and the
 variables docker-compose.yml reads on the host (published ports, the GPU service's model)."""
+
+
+class Section(BaseModel):
+    """A nested table of settings (`[llm]`, `RAG_LLM__...`): unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 def _sections(model: type[BaseModel]) -> dict[str, type[BaseModel]]:

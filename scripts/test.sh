@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -f scripts/install-browser.sh ]; then bash scripts/install-browser.sh; fi
+if [ -f scripts/install-postgres.sh ]; then bash scripts/install-postgres.sh; fi
 export HF_HUB_OFFLINE=1
 exec .venv/bin/python -m pytest "$@"

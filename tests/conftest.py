@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from rag_models.bundled import BUNDLED_MINILM
+from tests.postgres import PostgresServer, postgres_bin
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -38,3 +39,17 @@ def isolated_env(
         monkeypatch.setenv("RAG_EMBEDDING__MODEL", BUNDLED_MINILM)
     monkeypatch.chdir(tmp_path)
     yield data_dir
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (tests take a fresh database each: `new_database`)."""
+    if postgres_bin() is None:
+        pytest.skip(
+            "PostgreSQL is not installed (scripts/install.sh installs it: apt-get install -y postgresql)"
+        )
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.remove()

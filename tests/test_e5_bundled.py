@@ -164,7 +164,8 @@ def test_a_mixed_collection_is_searched_and_answered_in_each_language(e5_dir: Pa
         assert not answer.refused and answer.citations, (question, answer.answer)
         assert all(c.source.endswith(asked[question]) for c in answer.citations), (question, answer.answer)
     # its scores sit in a narrow high band: the refusal stage uses its own thresholds unless set
-    from rag_core.settings import AnswerSettings, LLMSettings
+    from rag_core.query_settings import AnswerSettings
+    from rag_core.settings import LLMSettings
     from rag_models.bundled import BUNDLED_E5_MIN_DENSE
 
     assert pipeline.dense_thresholds() == BUNDLED_E5_MIN_DENSE

@@ -31,7 +31,6 @@ from rag_core.errors import ConfigError, NotFoundError
 from rag_core.types import Chunk, DocumentSummary, ScoredChunk, ScoredSummary
 from vectorstore.catalog import Catalog
 from vectorstore.chroma_store import ChromaStore, Hit, Level
-from vectorstore.lexical import LexicalIndex
 from vectorstore.naming import collection_key, validate_collection_name
 from vectorstore.records import (
     CollectionInfo,
@@ -70,7 +69,6 @@ class TwoLevelIndex:
     def __init__(self, catalog: Catalog, chroma: ChromaStore) -> None:
         self.catalog = catalog
         self.chroma = chroma
-        self.lexical = LexicalIndex(catalog)
 
     # collections -----------------------------------------------------------------------------------
 
@@ -257,12 +255,14 @@ class TwoLevelIndex:
     def lexical_chunks(
         self, info: CollectionInfo, query: str, k: int, doc_ids: Sequence[str] | None = None
     ) -> list[ScoredChunk]:
-        return [ScoredChunk(c, s, {"lexical": s}) for c, s in self.lexical.chunks(info, query, k, doc_ids)]
+        return [
+            ScoredChunk(c, s, {"lexical": s}) for c, s in self.catalog.lexicon.chunks(info, query, k, doc_ids)
+        ]
 
     def lexical_summaries(
         self, info: CollectionInfo, query: str, k: int, doc_ids: Sequence[str] | None = None
     ) -> list[ScoredSummary]:
-        return [ScoredSummary(d, s) for d, s in self.lexical.summaries(info, query, k, doc_ids)]
+        return [ScoredSummary(d, s) for d, s in self.catalog.lexicon.summaries(info, query, k, doc_ids)]
 
     def _live(self, info: CollectionInfo, hits: list[Hit]) -> tuple[list[Hit], bool]:
         """The hits of live generations, and whether any hit was dropped because its document is now

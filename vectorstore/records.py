@@ -66,6 +66,12 @@ class DocumentWrite:
     metadata: dict[str, object]
 
 
+LIVE_JOIN = (
+    "JOIN documents d ON d.collection = c.collection AND d.doc_id = c.doc_id AND d.version = c.version"
+)
+CHUNK_SELECT = f"SELECT c.*, d.source, d.title, d.file_type FROM chunks c {LIVE_JOIN}"
+"""Live chunk rows with their document's fields; add a WHERE clause."""
+
 CHUNK_COLUMNS = ("doc_id", "version", "idx", "page", "section", "start", "end", "hash", "tokens")
 """The stored fields of a chunk the catalog's chunk rows hold (besides id and text); Chroma's metadata
 holds them and the document's source, title and file type."""
@@ -143,3 +149,8 @@ def document_row(data: dict[str, Any]) -> DocumentRow:
     data = {k: v for k, v in data.items() if k != "id"}
     data["metadata"] = json.loads(data["metadata"] or "{}")
     return DocumentRow(**data)
+
+
+def chunk_from_row(collection: str, row: Mapping[str, Any]) -> Chunk:
+    """A chunk from a row of CHUNK_SELECT."""
+    return from_stored(Chunk, collection, row["id"], row["text"], dict(row))

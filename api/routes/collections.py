@@ -12,7 +12,6 @@ from api.auth import require_api_key
 from api.schemas import CollectionCreate, CollectionOut
 from api.state import AppState, StateDep
 from api.uploads import upload_dir
-from vectorstore.locks import writer_lock
 from vectorstore.records import CollectionInfo
 
 router = APIRouter(prefix="/v1/collections", tags=["collections"], dependencies=[Depends(require_api_key)])
@@ -66,7 +65,7 @@ async def delete_collection(name: str, state: StateDep) -> Response:
     def work() -> None:
         index = state.components.index
         info = index.collection(name)
-        with writer_lock(state.settings.data_dir, info.key):
+        with index.catalog.writer_lock(info.key):
             index.delete_collection(name)
         shutil.rmtree(upload_dir(state.settings.data_dir, info.name), ignore_errors=True)
 

@@ -23,7 +23,6 @@ from api.uploads import Staged, clean_filename, publish_uploads, save_upload, to
 from ingest.pipeline import Progress
 from ingest.report import IngestReport
 from rag_core.errors import InvalidInputError, LimitExceeded, NotFoundError
-from vectorstore.locks import writer_lock
 from vectorstore.records import DocumentRow
 
 router = APIRouter(
@@ -118,7 +117,7 @@ async def delete_document(collection: str, doc_id: str, state: StateDep) -> Resp
                 f"document {doc_id!r} is not in collection {info.name!r}",
                 hint=f"list documents with GET /v1/collections/{info.name}/documents",
             )
-        with writer_lock(state.settings.data_dir, info.key):
+        with index.catalog.writer_lock(info.key):
             index.delete_documents(info, [doc_id])
         uploaded = Path(row.source)
         if upload_dir(state.settings.data_dir, info.name).resolve() == uploaded.parent:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.query.conversation import on_topic
-from rag_core.settings import RetrievalSettings
+from rag_core.query_settings import RetrievalSettings
 from rag_models.llm.base import LLM, ChatMessage, GenerationOptions
 
 MULTI_QUERY = (

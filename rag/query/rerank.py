@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from rag.query.fusion import weighted_rrf
 from rag.query.terms import sentence_windows
 from rag_core.errors import BackendUnavailable, ModelNotFound
-from rag_core.settings import RerankSettings
+from rag_core.query_settings import RerankSettings
 from rag_core.tokens import match_terms, script_of
 from rag_core.types import ScoredChunk
 

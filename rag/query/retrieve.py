@@ -24,7 +24,7 @@ from rag.query.expand import NO_EXPANSION, Expansion
 from rag.query.fusion import weighted_rrf
 from rag.query.request import Filters, Stage
 from rag.query.translate import TermTranslator
-from rag_core.settings import RetrievalSettings
+from rag_core.query_settings import RetrievalSettings
 from rag_core.tokens import script_of
 from rag_core.types import ScoredChunk, ScoredSummary
 from rag_models.bundled import BUNDLED_E5_LANGUAGE_GAP

@@ -8,6 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from api.conversations import ConversationStore
+from api.jobs import JobRegistry, JobStore
+from api.schemas import Job
 from api.uploads import clean_filename, target_path
 from rag_cli import app as cli
 from rag_cli.serve import check_bind, is_loopback
@@ -70,8 +72,16 @@ def test_rag_serve_refuses_a_public_address_without_keys() -> None:
     assert "refusing to listen on 0.0.0.0" in str(result.exception)
 
 
-def test_conversation_store(tmp_path: Path) -> None:
-    store = ConversationStore(tmp_path / "c.sqlite3")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+def store_at(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a store lives: a SQLite file, or a new database on a real PostgreSQL server."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres").new_database())
+    return tmp_path / "store.sqlite3"
+
+
+def test_conversation_store(store_at: Path | str) -> None:
+    store = ConversationStore(store_at)
     conv = store.create("", "kb")
     for i in range(5):
         store.add_message(conv.id, "user", f"question {i}")
@@ -82,7 +92,7 @@ def test_conversation_store(tmp_path: Path) -> None:
         ("user", "question 4"),
         ("assistant", "answer 4"),
     ]
-    reopened = ConversationStore(tmp_path / "c.sqlite3")
+    reopened = ConversationStore(store_at)
     stored = reopened.get(conv.id)
     assert stored.title == "question 0" and len(stored.messages) == 10 and stored.messages[7].refused
     reopened.delete(conv.id)
@@ -90,3 +100,20 @@ def test_conversation_store(tmp_path: Path) -> None:
         store.get(conv.id)
     with pytest.raises(NotFoundError):
         store.add_message(conv.id, "user", "hello")
+
+
+def test_job_store_keeps_the_latest_jobs_for_every_replica(store_at: Path | str) -> None:
+    store, other = JobStore(store_at, keep=2), JobStore(store_at, keep=2)
+    jobs = [
+        Job(id=f"job{i}", collection="kb", status="queued", files_total=1, created=float(i)) for i in range(3)
+    ]
+    for job in jobs:
+        store.put(job)
+        store.prune()
+    store.put(jobs[2].model_copy(update={"status": "done", "files_done": 1}))
+    assert other.get("job2") is not None and other.get("job2").status == "done"  # type: ignore[union-attr]
+    assert other.get("job0") is None and other.get("job1") is not None
+    registry = JobRegistry(other)
+    assert registry.get("job2").files_done == 1
+    with pytest.raises(NotFoundError):
+        registry.get("job0")

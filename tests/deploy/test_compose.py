@@ -27,7 +27,7 @@ from tests.helpers import REPO
 COMPOSE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
-LONG_RUNNING = ("api", "chroma", "ollama", "ollama-gpu", "api-gpu")
+LONG_RUNNING = ("api", "chroma", "postgres", "ollama", "ollama-gpu", "api-gpu")
 GPU_SERVICES = ("ollama-gpu", "api-gpu")
 KEYS = {"RAG_API_KEYS": "k1,k2"}
 
@@ -117,7 +117,7 @@ def test_interpolation_helper_follows_compose_rules() -> None:
 
 def test_services_and_build() -> None:
     services = compose()["services"]
-    assert {"api", "chroma", "ollama", "ollama-pull", "api-gpu", "ollama-gpu"} <= set(services)
+    assert {"api", "chroma", "postgres", "ollama", "ollama-pull", "api-gpu", "ollama-gpu"} <= set(services)
     for name in ("api", "api-gpu"):
         build = services[name]["build"]
         assert (REPO / build["context"] / build.get("dockerfile", "Dockerfile")).resolve() == DOCKERFILE
@@ -142,6 +142,13 @@ def test_api_environment() -> None:
     env = service("api")["environment"]
     assert env["RAG_DATA_DIR"] == "/data"
     assert env["RAG_CHROMA__URL"] == "http://chroma:8000"
+    assert env["RAG_DATABASE__URL"] == "postgresql://rag:rag@postgres:5432/rag"
+    moved = service("api", {**KEYS, "POSTGRES_PASSWORD": "s3cret"})
+    assert moved["environment"]["RAG_DATABASE__URL"] == "postgresql://rag:s3cret@postgres:5432/rag"
+    assert (
+        service("postgres", {**KEYS, "POSTGRES_PASSWORD": "s3cret"})["environment"]["POSTGRES_PASSWORD"]
+        == "s3cret"
+    )
     assert env["RAG_LLM__BACKEND"] == "ollama"
     assert env["RAG_LLM__BASE_URL"] == "http://ollama:11434"
     assert env["RAG_LLM__MODEL"] == "llama3"
@@ -194,9 +201,13 @@ def test_depends_on_conditions() -> None:
     services = compose()["services"]
     assert services["api"]["depends_on"] == {
         "chroma": {"condition": "service_healthy"},
+        "postgres": {"condition": "service_healthy"},
         "ollama-pull": {"condition": "service_completed_successfully"},
     }
-    assert services["api-gpu"]["depends_on"] == {"chroma": {"condition": "service_healthy"}}
+    assert services["api-gpu"]["depends_on"] == {
+        "chroma": {"condition": "service_healthy"},
+        "postgres": {"condition": "service_healthy"},
+    }
     for name, spec in services.items():
         for target, dep in (spec.get("depends_on") or {}).items():
             assert target in services, (name, target)
@@ -213,7 +224,7 @@ def test_volumes() -> None:
     data = compose()
     services = data["services"]
     declared = set(data["volumes"])
-    assert {"rag-data", "chroma", "ollama", "hf-cache"} <= declared
+    assert {"rag-data", "chroma", "postgres", "ollama", "hf-cache"} <= declared
     for name, spec in services.items():
         for mount in spec.get("volumes", []):
             source, _ = named_volume(mount)
@@ -223,6 +234,7 @@ def test_volumes() -> None:
     }
     assert mounts["api"]["/data"] == mounts["api-gpu"]["/data"] == "rag-data"  # one data dir for all replicas
     assert mounts["chroma"]["/data"] == "chroma"
+    assert mounts["postgres"]["/var/lib/postgresql/data"] == "postgres"
     assert mounts["ollama"]["/root/.ollama"] == mounts["ollama-gpu"]["/root/.ollama"] == "ollama"
     assert mounts["api-gpu"]["/home/rag/.cache/huggingface"] == "hf-cache"
 
@@ -231,7 +243,12 @@ def test_ports() -> None:
     assert service("api")["ports"] == ["8000:8000"]
     assert service("api", {**KEYS, "RAG_PORT": "8000-8003"})["ports"] == ["8000-8003:8000"]
     assert service("api-gpu")["ports"] == ["8001:8000"]
-    for name in ("chroma", "ollama", "ollama-gpu"):  # internal only: nothing but the API is published
+    for name in (
+        "chroma",
+        "postgres",
+        "ollama",
+        "ollama-gpu",
+    ):  # internal only: nothing but the API is published
         assert "ports" not in service(name), name
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.postgres import PostgresServer
 from tests.servers import ChromaServer, RagServer, rag_env
 from vectorstore.catalog import Catalog
 from vectorstore.chroma_store import ChromaStore
@@ -138,3 +139,54 @@ def test_two_api_processes_share_one_chroma_server_and_data_dir(
         for path in PATHS:
             assert "4200 rpm" in texts_of(context(api_a, path), again), path
         index.catalog.close()
+
+
+def test_two_hosts_share_one_postgres_and_one_chroma_server(
+    tmp_path: Path, chroma_server: ChromaServer, postgres: PostgresServer
+) -> None:
+    """Two replicas as on two hosts: separate data dirs (nothing shared on disk), one PostgreSQL server for
+    the catalog, BM25 index and conversations, one Chroma server for the vectors."""
+    database = postgres.new_database()
+    hosts = []
+    for name in ("a", "b"):
+        env = rag_env(tmp_path / f"data-{name}", chroma_server.url, RAG_API__WARM_UP="false")
+        hosts.append(RagServer(tmp_path / name, env | {"RAG_DATABASE__URL": database}, name.upper()))
+    a, b = (host.start(wait=False) for host in hosts)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(a)
+        stack.enter_context(b)
+        api_a = stack.enter_context(a.client())
+        api_b = stack.enter_context(b.client())
+
+        turbine = upload(api_a, "turbine.md", TURBINE_V1)["doc_id"]  # uploaded through A
+        garden = upload(api_b, "garden.md", GARDEN)["doc_id"]
+        for api in (api_a, api_b):
+            listed = api.get(f"/v1/collections/{COLLECTION}/documents").json()
+            assert {d["doc_id"] for d in listed["items"]} == {turbine, garden}
+        for path in PATHS:  # queried through B
+            assert "4200 rpm" in texts_of(context(api_b, path), turbine), path
+
+        assert upload(api_b, "turbine.md", TURBINE_V1.replace("4200", "5100"))["doc_id"] != turbine
+        assert api_a.delete(f"/v1/collections/{COLLECTION}/documents/{turbine}").status_code == 204
+        for path in PATHS:
+            text = texts_of(context(api_b, path), turbine)
+            assert text == "", (path, text)
+            assert "5100 rpm" in "\n".join(i["text"] for i in context(api_a, path)), path
+
+        started = api_a.post(  # a job started on A is polled on B
+            f"/v1/collections/{COLLECTION}/documents",
+            params={"background": "true"},
+            files={"files": ("garden-2.md", GARDEN.replace("dawn", "sunrise").encode(), "text/markdown")},
+        )
+        assert started.status_code == 202, started.text
+        job = b.wait_job(api_b, started.json()["id"])
+        assert job["status"] == "done" and job["files"][0]["name"] == "garden-2.md", job
+
+        conversation = api_a.post("/v1/conversations", json={"collection": COLLECTION}).json()["id"]
+        asked = api_b.post(f"/v1/conversations/{conversation}/messages", json={"content": QUESTION})
+        assert asked.status_code == 200, asked.text
+        messages = api_a.get(f"/v1/conversations/{conversation}").json()["messages"]
+        assert [m["role"] for m in messages] == ["user", "assistant"]
+        assert not list((tmp_path / "data-a").glob("*.sqlite3")) and not list(
+            (tmp_path / "data-b").glob("*.sqlite3")
+        )

@@ -9,7 +9,7 @@ import pytest
 
 from rag.query.rerank import CrossEncoderReranker, PassthroughReranker, ProximityReranker, build_reranker
 from rag_core.errors import ModelNotFound
-from rag_core.settings import RerankSettings
+from rag_core.query_settings import RerankSettings
 from tests.query.records import make_chunk, scored
 from tests.tiny_models import save_tiny_cross_encoder
 

@@ -9,7 +9,7 @@ import pytest
 
 from rag.query.request import Filters
 from rag.query.retrieve import HybridRetriever
-from rag_core.settings import RetrievalSettings
+from rag_core.query_settings import RetrievalSettings
 from tests.helpers import CountingEmbedder, shared_embedder
 from tests.query._support import Corpus, RecordingIndex, open_corpus, own_components
 

@@ -23,7 +23,8 @@ import pytest
 from rag.components import Components
 from rag.query.answer import Answerer
 from rag.query.request import QueryRequest
-from rag_core.settings import AnswerSettings, LLMSettings, Settings
+from rag_core.query_settings import AnswerSettings
+from rag_core.settings import LLMSettings, Settings
 from rag_models.llm.base import ChatMessage, GenerationOptions
 from tests.helpers import shared_embedder
 

@@ -30,15 +30,25 @@ def embedder() -> SentenceTransformerEmbedder:
     return shared_embedder()
 
 
-@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.integration)])
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("server", marks=pytest.mark.integration),
+        pytest.param("postgres", marks=pytest.mark.integration),
+    ]
+)
 def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TwoLevelIndex]:
-    """A fresh two-level index: its own catalog, and Chroma embedded in a temp dir or on the server.
-    Collections created by the test are dropped from Chroma afterwards (the server is shared)."""
-    if request.param == "server":
-        chroma = ChromaStore(url=request.getfixturevalue("chroma_server"))
-    else:
+    """A fresh two-level index: its own catalog (SQLite, or a new database on a real PostgreSQL server),
+    and Chroma embedded in a temp dir or on a real server. Collections created by the test are dropped
+    from Chroma afterwards (the server is shared)."""
+    where: Path | str = tmp_path / "catalog.sqlite3"
+    if request.param == "embedded":
         chroma = ChromaStore(path=tmp_path / "chroma")
-    index = TwoLevelIndex(Catalog(tmp_path / "catalog.sqlite3"), chroma)
+    else:
+        chroma = ChromaStore(url=request.getfixturevalue("chroma_server"))
+    if request.param == "postgres":
+        where = request.getfixturevalue("postgres").new_database()
+    index = TwoLevelIndex(Catalog(where), chroma)
     yield index
     for info in index.catalog.collections():
         for key in {info.dense_key, info.rebuilding} - {""}:
