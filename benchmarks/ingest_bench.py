@@ -11,7 +11,7 @@
 (d) peak memory (RSS high-water mark, `os.wait4` rusage) of a child `rag ingest` of the hotpotqa set into
     a fresh data dir. Target < 2 GB.
 
-    .venv/bin/python benchmarks/ingest_bench.py [/work/shared/bench/hotpotqa/docs] [--json FILE]
+    .venv/bin/python benchmarks/ingest_bench.py [../shared/bench/hotpotqa/docs] [--json FILE]
 
 `--breakdown` also times where the pipeline's main thread spends its time (embedding, writing, waiting
 for the loader thread) in a further ingest into another fresh collection; `--profile FILE` runs that
@@ -42,8 +42,9 @@ from rag.components import Components
 from rag_core.errors import DocumentError
 from rag_core.settings import load_settings
 
-DEFAULT_CORPUS = Path("/work/shared/bench/hotpotqa/docs")
-DEFAULT_MEMORY_SET = Path("/work/shared/bench/hotpotqa")
+SHARED_BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"  # ../shared beside the checkout
+DEFAULT_MEMORY_SET = SHARED_BENCH / "hotpotqa"
+DEFAULT_CORPUS = DEFAULT_MEMORY_SET / "docs"
 TARGET_RATIO = 0.8
 TARGET_NOOP_S = 5.0
 TARGET_PEAK_MB = 2048

@@ -1,7 +1,11 @@
 """Load on a real `rag serve`: N concurrent clients for D seconds per mode; errors, latency, server memory.
 
     .venv/bin/python benchmarks/load_bench.py [--clients 16] [--duration 60] [--modes retrieval,answer]
-                                              [--corpus samples] [--warmup 10] [--json FILE]
+                                              [--corpus samples] [--warmup 10] [--replicas 1] [--json FILE]
+
+`--replicas N` starts N `rag serve` processes as N hosts would run them: each with its own data dir, all
+on the PostgreSQL and Chroma servers of RAG_DATABASE__URL and RAG_CHROMA__URL (both required); client i
+sends to replica i mod N, and memory is the sum of the replicas'.
 
 In one run, with the configured settings (`RAG_*`, models included) and a fresh temporary data dir:
 1. `rag ingest CORPUS` (default: the sample documents), then `rag serve` on a free loopback port in a
@@ -148,7 +152,13 @@ class ModeResult:
 
 
 async def drive(
-    url: str, pid: int, mode: str, clients: int, duration: float, measure: bool, unique: bool = False
+    urls: list[str],
+    pids: list[int],
+    mode: str,
+    clients: int,
+    duration: float,
+    measure: bool,
+    unique: bool = False,
 ) -> ModeResult:
     result = ModeResult(mode, clients, duration)
     stop_at = time.monotonic() + duration
@@ -182,15 +192,19 @@ async def drive(
     async def sampler() -> None:  # until the last request returned
         start = time.monotonic()
         while not done.is_set():
-            result.rss.append((time.monotonic() - start, tree_rss(pid)))
+            result.rss.append((time.monotonic() - start, sum(tree_rss(pid) for pid in pids)))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), 0.5)
 
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     began = time.monotonic()
-    async with httpx.AsyncClient(base_url=url, timeout=900, limits=limits) as http:
+    async with contextlib.AsyncExitStack() as stack:
+        https = [
+            await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=900, limits=limits))
+            for url in urls
+        ]
         watcher = asyncio.create_task(sampler()) if measure else None
-        await asyncio.gather(*(client(i, http) for i in range(clients)))
+        await asyncio.gather(*(client(i, https[i % len(https)]) for i in range(clients)))
         done.set()
         if watcher is not None:
             await watcher
@@ -222,8 +236,12 @@ def main() -> int:
     parser.add_argument("--modes", default="retrieval,answer")
     parser.add_argument("--corpus", type=Path, default=REPO / "samples")
     parser.add_argument("--unique", action="store_true", help="make every question distinct")
+    parser.add_argument("--replicas", type=int, default=1, help="rag serve processes (hosts), see above")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
+    shared = ("RAG_DATABASE__URL", "RAG_CHROMA__URL")
+    if args.replicas > 1 and not all(os.environ.get(name) for name in shared):
+        parser.error(f"--replicas {args.replicas} needs {' and '.join(shared)}: the servers replicas share")
 
     with tempfile.TemporaryDirectory(prefix="rag-load-") as tmp:
         data_dir = Path(tmp) / "data"
@@ -236,38 +254,45 @@ def main() -> int:
         subprocess.run(
             rag_command("ingest", str(args.corpus), "--json"), env=env, check=True, stdout=subprocess.DEVNULL
         )
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
+        urls, procs = [], []
         log = (Path(tmp) / "serve.log").open("wb")
-        proc = subprocess.Popen(
-            rag_command("serve", "--port", str(port), "--log-level", "warning"),
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
+        for replica in range(args.replicas):
+            port = free_port()
+            urls.append(f"http://127.0.0.1:{port}")
+            own = env if replica == 0 else {**env, "RAG_DATA_DIR": str(Path(tmp) / f"data-{replica}")}
+            procs.append(
+                subprocess.Popen(
+                    rag_command("serve", "--port", str(port), "--log-level", "warning"),
+                    env=own,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                )
+            )
         results: list[dict[str, Any]] = []
         try:
-            wait_ready(url, proc)
-            ready_rss = tree_rss(proc.pid)
+            for url, proc in zip(urls, procs, strict=True):
+                wait_ready(url, proc)
+            ready_rss = sum(tree_rss(proc.pid) for proc in procs)
             for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
-                load = (url, proc.pid, mode, args.clients)
+                load = (urls, [proc.pid for proc in procs], mode, args.clients)
                 if args.warmup > 0:
                     asyncio.run(drive(*load, args.warmup, False, args.unique))
                 load_before = os.getloadavg()[0]
                 result = asyncio.run(drive(*load, args.duration, True, args.unique))
                 summary = result.summary()
                 summary["loadavg_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
-                summary["server_alive"] = proc.poll() is None
+                summary["server_alive"] = all(proc.poll() is None for proc in procs)
                 results.append(summary)
                 print(json.dumps(summary), flush=True)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            for proc in procs:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
             log.close()
 
     report = {
@@ -281,6 +306,8 @@ def main() -> int:
             "duration_s": args.duration,
             "warmup_s": args.warmup,
             "corpus": str(args.corpus),
+            "replicas": args.replicas,
+            "database": "postgresql" if os.environ.get("RAG_DATABASE__URL") else "sqlite",
             "ready_rss_mb": round(ready_rss / 2**20, 1),
         },
         "modes": results,

@@ -4,6 +4,7 @@ Chroma server, and the memory each configuration needs.
     .venv/bin/python benchmarks/scale_bench.py                          # 10k, 100k, 1M x embedded, server
     .venv/bin/python benchmarks/scale_bench.py --max 100000 --json scale.json
     .venv/bin/python benchmarks/scale_bench.py --sizes 10000 --modes server --queries 200
+    RAG_DATABASE__URL=postgresql://... .venv/bin/python benchmarks/scale_bench.py --modes lexical --max 100000
 
 The corpus is synthetic but goes through the real write path: documents of `--chunks-per-doc` chunks
 (~60 words each, Zipf-distributed pseudo-words plus a few topic words per document) and 384-d vectors
@@ -327,7 +328,11 @@ def run_one(
             chroma = ChromaStore(url=url)
         else:
             chroma = ChromaStore(path=workdir / "chroma")  # never opened in lexical mode
-        index = TwoLevelIndex(Catalog(workdir / "catalog.sqlite3"), chroma)
+        database = os.environ.get("RAG_DATABASE__URL", "")  # the catalog on PostgreSQL, else SQLite
+        result["database"] = "postgresql" if database else "sqlite"
+        index = TwoLevelIndex(Catalog(database or workdir / "catalog.sqlite3"), chroma)
+        if database and index.catalog.collection("scale") is not None:  # left by another configuration
+            index.delete_collection("scale")
         info = index.open_collection("scale", embedder=GivenVector.model_name, dimension=lambda: DIM)
 
         # write through the real protocol, timing Chroma's share
