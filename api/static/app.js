@@ -322,8 +322,9 @@ function addAssistantMessage(collection) {
     },
     delta(piece) {
       if (!answer) {
+        // The model's text as it comes; the result replaces it with the checked answer.
         answer = el("div", { class: "answer streaming" });
-        body.replaceChildren(answer);
+        body.replaceChildren(answer, el("div", { class: "note provisional" }, t("provisional")));
       }
       text += piece;
       answer.textContent = text;

@@ -52,6 +52,8 @@ def test_chat_page_upload_ask_stream_and_open_a_citation(
     assert seen["title"] == "Knowledge chat" and seen["askedForKey"]
     assert FILE_NAME in seen["documents"]
     assert seen["streamed"] and seen["streamedText"].strip()
+    assert "checked against the sources" in seen["provisional"]  # the streamed text is said to be a draft
+    assert seen["provisionalAfter"] == 0  # the checked answer replaces it
     assert not seen["refused"], seen["answer"]
     assert seen["citations"] >= 1
     assert FILE_NAME in seen["citationMeta"] and "parking permit" in seen["citationText"].lower()

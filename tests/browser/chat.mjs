@@ -68,9 +68,13 @@ try {
   await page.press("#question", "Enter");
   await page.waitForSelector(".msg.user .bubble", { timeout: 10_000 });
   await page.waitForSelector(".answer.streaming", { timeout: 180_000 });
-  seen.streamedText = await page.locator(".answer.streaming").first().innerText();
+  [seen.streamedText, seen.provisional] = await page.evaluate(() => [
+    document.querySelector(".answer.streaming")?.innerText ?? "",
+    document.querySelector(".msg.assistant .provisional")?.innerText ?? "",
+  ]);
   seen.streamed = true;
   await page.waitForSelector(".msg.assistant .footer", { timeout: 180_000 });
+  seen.provisionalAfter = await page.locator(".msg.assistant .provisional").count();
   seen.refused = (await page.locator(".msg.assistant .refused").count()) > 0;
   seen.answer = (await page.locator(".msg.assistant .body").last().innerText()).trim();
   await shot("chat-answer.png");
