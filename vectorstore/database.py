@@ -143,7 +143,8 @@ class PgDatabase:
             url,
             min_size=1,
             max_size=16,
-            kwargs={"row_factory": dict_row, "autocommit": True},
+            # JIT compiles each query for ~20 ms, more than our queries run; BM25's aggregate needs memory
+            kwargs={"row_factory": dict_row, "autocommit": True, "options": "-c jit=off -c work_mem=32MB"},
             check=ConnectionPool.check_connection,
             timeout=_POOL_WAIT_S,
             open=False,

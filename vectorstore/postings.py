@@ -45,17 +45,18 @@ def index_terms(tokens: Sequence[str]) -> list[str]:
 
 def _bm25(postings: str, lengths: str, key: str) -> str:
     """SQL: (key, score) of the rows holding the query's terms (`?` 1: the terms, 2 and 3: the
-    collection), best first; `{restrict}` is left for a condition on `p.{key}`."""
+    collection), best first; `{restrict}` is left for a condition on `p.{key}`. Arithmetic in float8
+    (numeric made the aggregate over 100k postings ~10x slower), each term's idf computed once."""
     return (
         "WITH q AS (SELECT DISTINCT unnest(CAST(? AS TEXT[])) AS term), "
-        "stats AS (SELECT count(*) AS n, coalesce(avg(length), 1) AS avgdl "
+        "stats AS (SELECT CAST(count(*) AS float8) AS n, CAST(coalesce(avg(length), 1) AS float8) AS avgdl "
         f"FROM {lengths} WHERE collection = ?), "
-        f"df AS (SELECT p.term, count(*) AS df FROM {postings} p JOIN q ON q.term = p.term "
-        "WHERE p.collection = ? GROUP BY p.term) "
-        f"SELECT p.{key} AS {key}, sum(greatest(ln((s.n - df.df + 0.5) / (df.df + 0.5)), 1e-6) "
-        f"* p.tf * {K1 + 1} / (p.tf + {K1} * ({1 - B} + {B} * l.length / s.avgdl))) AS score "
-        f"FROM {postings} p JOIN df ON df.term = p.term JOIN {lengths} l ON l.{key} = p.{key} "
-        "CROSS JOIN stats s "
+        "df AS (SELECT p.term, greatest(ln((s.n - count(*) + 0.5) / (count(*) + 0.5)), 1e-6) AS idf "
+        f"FROM {postings} p JOIN q ON q.term = p.term CROSS JOIN stats s "
+        "WHERE p.collection = ? GROUP BY p.term, s.n) "
+        f"SELECT p.{key} AS {key}, sum(df.idf "
+        f"* p.tf * {K1 + 1} / (p.tf + {K1} * ({1 - B} + {B} * p.length / s.avgdl))) AS score "
+        f"FROM {postings} p JOIN df ON df.term = p.term CROSS JOIN stats s "
         "WHERE p.collection = ? {restrict} "
         f"GROUP BY p.{key} ORDER BY score DESC LIMIT ?"
     )
@@ -78,12 +79,11 @@ class PostingsLexicon:
 
     def _add(self, tx: Transaction, info: CollectionInfo, kind: str, key: int, tokens: list[str]) -> None:
         terms = Counter(index_terms(tokens))
-        tx.execute(f"INSERT INTO {kind}_lengths VALUES (?,?,?)", (key, info.name, sum(terms.values())))
+        length = sum(terms.values())
+        tx.execute(f"INSERT INTO {kind}_lengths VALUES (?,?,?)", (key, info.name, length))
         if terms:
-            tx.executemany(
-                f"INSERT INTO {kind}_terms VALUES (?,?,?,?)",
-                [(info.name, key, t, n) for t, n in terms.items()],
-            )
+            rows = [(info.name, key, t, n, length) for t, n in terms.items()]
+            tx.executemany(f"INSERT INTO {kind}_terms VALUES (?,?,?,?,?)", rows)
 
     def add_chunk(self, tx: Transaction, info: CollectionInfo, rowid: int, tokens: list[str]) -> None:
         self._add(tx, info, "chunk", rowid, tokens)
