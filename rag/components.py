@@ -37,27 +37,27 @@ class Components:
         reranker: Reranker | None = None,
     ) -> None:
         self.settings = settings
-        self._given = (embedder, index, reranker)
+        self._given_embedder, self._given_index, self._given_reranker = embedder, index, reranker
         self._lock = threading.RLock()
         self._llm: LLM | None = None
         self._query_pipeline: QueryPipeline | None = None
 
     @cached_property
     def embedder(self) -> SentenceTransformerEmbedder:
-        given = self._given[0]
-        return given or SentenceTransformerEmbedder.from_settings(
+        return self._given_embedder or SentenceTransformerEmbedder.from_settings(
             self.settings.embedding, self.settings.data_dir
         )
 
     @cached_property
     def catalog(self) -> Catalog:
-        given = self._given[1]
-        return given.catalog if given else Catalog(self.settings.database_at("catalog.sqlite3"))
+        if self._given_index:
+            return self._given_index.catalog
+        return Catalog(self.settings.database_at("catalog.sqlite3"))
 
     @cached_property
     def chroma(self) -> ChromaStore:
-        if self._given[1]:
-            return self._given[1].chroma
+        if self._given_index:
+            return self._given_index.chroma
         chroma = self.settings.chroma
         return ChromaStore(
             url=chroma.url,
@@ -68,7 +68,7 @@ class Components:
 
     @cached_property
     def index(self) -> TwoLevelIndex:
-        return self._given[1] or TwoLevelIndex(self.catalog, self.chroma)
+        return self._given_index or TwoLevelIndex(self.catalog, self.chroma)
 
     def llm(self) -> LLM:
         if self._llm is None:
@@ -132,4 +132,4 @@ class Components:
     def reranker(self) -> Reranker:
         from rag.query.rerank import build_reranker
 
-        return self._given[2] or build_reranker(self.settings.rerank)
+        return self._given_reranker or build_reranker(self.settings.rerank)

@@ -4,15 +4,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, cast
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from rag_cli.output import err_console, notice, print_json
+from rag_cli.output import err_console, notice, print_json, progress_bar
 from rag_core.errors import ConfigError
 
 EVAL_SEED = 0  # sampling seed when RAG_LLM__SEED is not set
@@ -20,28 +17,6 @@ EVAL_SEED = 0  # sampling seed when RAG_LLM__SEED is not set
 
 def register(app: typer.Typer) -> None:
     app.command("eval")(eval_command)
-
-
-@contextmanager
-def _bar(label: str, enabled: bool) -> Iterator[Callable[[int, int, str], None] | None]:
-    if not enabled:
-        yield None
-        return
-    with Progress(
-        TextColumn(f"[bold]{label}[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("", total=None)
-
-        def update(done: int, total: int, description: str = "") -> None:
-            bar.update(task, completed=done, total=total, description=description)
-
-        yield update
 
 
 def eval_command(
@@ -115,7 +90,7 @@ def eval_command(
     name = collection or default_collection(eval_set)
     show = err_console.is_terminal and json_file != Path("-")
 
-    with _bar("ingest", show) as update:
+    with progress_bar("ingest", show) as update:
         stats = ingest_set(
             components,
             eval_set,
@@ -153,7 +128,7 @@ def eval_command(
             system.warm_up(questions)
             if not retrieval_only:
                 components.llm().warm_up()
-        with _bar(label, show) as update:
+        with progress_bar(label, show) as update:
             records = run_questions(system, questions, (lambda d, t: update(d, t, "")) if update else None)
         runs.append(RunResult(label, records, sorted(disabled), only_retrieval))
 

@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
 from ingest.report import STATUSES, FileOutcome, IngestReport
 from rag.local.client import LocalServerClient
 from rag.local.discovery import server_or_in_process
-from rag_cli.output import err_console, notice, out_console, print_json
+from rag_cli.output import err_console, notice, out_console, print_json, progress_bar
 from rag_core.errors import ConfigError
 from rag_core.settings import Settings, load_settings
 
@@ -71,21 +69,13 @@ def _in_process(settings: Settings, paths: list[Path], name: str, prune: bool) -
 
 
 def _with_progress(run: Run, json_output: bool) -> IngestReport:
-    if not err_console.is_terminal or json_output:
-        return run(None)
-    with ProgressBar(
-        TextColumn("[bold]ingest[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("", total=None)
+    with progress_bar("ingest", err_console.is_terminal and not json_output) as update:
+        if update is None:
+            return run(None)
+        shown = update
 
         def progress(outcome: FileOutcome, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, description=Path(outcome.path).name[:40])
+            shown(done, total, Path(outcome.path).name[:40])
 
         return run(progress)
 
