@@ -20,12 +20,12 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from api.errors import stream_error_body
 from api.schemas import FiltersIn, QueryOptions
 from api.state import AppState
-from api.streaming import iterate_in_thread
+from api.streaming import call_in_thread, iterate_in_thread, request_deadline
 from rag.query.pipeline import Delta, Final
-from rag.query.request import QueryRequest, checked_question
+from rag.query.request import QueryRequest
 from rag_core.errors import RagError
 from rag_core.types import Evidence, QueryResponse
-from rag_models.llm.base import CancelToken, ChatMessage
+from rag_models.llm.base import ChatMessage
 from vectorstore.records import DocumentRow
 
 log = logging.getLogger("rag.api")
@@ -51,7 +51,6 @@ class QueryService:
         filters: FiltersIn | None = None,
         options: QueryOptions | None = None,
     ) -> QueryRequest:
-        checked_question(question, self.settings.api.max_question_chars)  # before a conversation stores it
         options = options or QueryOptions()
         return QueryRequest(
             question=question,
@@ -65,26 +64,32 @@ class QueryService:
 
     async def events(self, request: QueryRequest) -> Events:
         """The pipeline's events, produced in a worker thread; stopping early cancels the generation."""
-        cancel = CancelToken()
+        cancel = request_deadline(self.settings.api.request_timeout_s)
         components = self.state.components
 
         def produce() -> Iterator[Event]:
             return components.query_pipeline().stream(request, cancel)
 
-        inner = iterate_in_thread(produce, cancel, self.settings.api.request_timeout_s)
+        inner = iterate_in_thread(produce, cancel)
         try:
             async for event in inner:
                 if isinstance(event, Final):
-                    self.state.metrics.observe_query(event.response, request.retrieval_only)
-                    event = Final(await to_thread.run_sync(self.public, event.response))
+                    event = Final(await self._finished(request, event.response))
                 yield event
         finally:
             cancel.cancel()
             await inner.aclose()
 
     async def run(self, request: QueryRequest) -> QueryResponse:
-        events = self.events(request)
-        return await collect(await first_event(events), events)
+        """The whole response, the stages called in a worker thread (no streaming)."""
+        cancel = request_deadline(self.settings.api.request_timeout_s)
+        components = self.state.components
+        response = await call_in_thread(lambda: components.query_pipeline().run(request, cancel), cancel)
+        return await self._finished(request, response)
+
+    async def _finished(self, request: QueryRequest, response: QueryResponse) -> QueryResponse:
+        self.state.metrics.observe_query(response, request.retrieval_only)
+        return await to_thread.run_sync(self.public, response)
 
     def public(self, response: QueryResponse) -> QueryResponse:
         """Sources as users know them: the path relative to the folder given to `rag ingest`, or the file
@@ -122,18 +127,6 @@ async def first_event(events: Events) -> Event:
     """Wait for the first event, so errors before any output (unknown collection, store down) still get
     their HTTP status instead of a 200 stream carrying an error event."""
     return await anext(events)
-
-
-async def collect(first: Event, events: Events) -> QueryResponse:
-    try:
-        event: Event | None = first
-        while event is not None:
-            if isinstance(event, Final):
-                return event.response
-            event = await anext(events, None)
-    finally:
-        await events.aclose()
-    raise RagError("the query pipeline ended without an answer", hint="see the server log")
 
 
 def sse_response(first: Event, events: Events, finish: Finish | None = None) -> EventSourceResponse:

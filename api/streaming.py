@@ -1,18 +1,17 @@
 """Run a blocking iterator (the query pipeline's stream) in a worker thread and consume it from async code.
 
 The event loop never waits on model work. When the consumer stops early (a client disconnected, a
-deadline passed) the cancel token is set, and the generation stops at its next token.
+deadline passed) the cancel token is set, and the work stops at its next check (a stage, a token).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import TypeVar
 
+from rag_core.cancel import CancelToken
 from rag_core.errors import RequestTimeout
-from rag_models.llm.base import CancelToken
 
 T = TypeVar("T")
 _END = object()
@@ -23,17 +22,31 @@ class _Failure:
         self.exc = exc
 
 
-def timeout_error(seconds: float) -> RequestTimeout:
-    return RequestTimeout(
-        f"the request took longer than {seconds:g} s and was stopped",
-        hint="ask a shorter question, use a smaller top_k, or raise RAG_API__REQUEST_TIMEOUT_S",
+def request_deadline(seconds: float) -> CancelToken:
+    """The token of one request: cancelled when its client goes, expired after `seconds`
+    (RAG_API__REQUEST_TIMEOUT_S), checked by the pipeline between stages and by the model per token."""
+    return CancelToken(
+        seconds,
+        RequestTimeout(
+            f"the request took longer than {seconds:g} s and was stopped",
+            hint="ask a shorter question, use a smaller top_k, or raise RAG_API__REQUEST_TIMEOUT_S",
+        ),
     )
 
 
-async def iterate_in_thread(
-    make: Callable[[], Iterator[T]], cancel: CancelToken, timeout_s: float
-) -> AsyncGenerator[T, None]:
-    """Yield what `make()` yields, produced in a worker thread; RequestTimeout after `timeout_s`."""
+async def call_in_thread(call: Callable[[], T], cancel: CancelToken) -> T:
+    """`call()` in a worker thread; its deadline's error once `cancel` expires, even while the thread
+    is still busy (it stops at its next check)."""
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(call), timeout=_wait(cancel))
+    except TimeoutError:
+        raise cancel.timeout_error() from None
+    finally:
+        cancel.cancel()
+
+
+async def iterate_in_thread(make: Callable[[], Iterator[T]], cancel: CancelToken) -> AsyncGenerator[T, None]:
+    """Yield what `make()` yields, produced in a worker thread; the deadline's error once `cancel` expires."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[object] = asyncio.Queue()
 
@@ -56,15 +69,13 @@ async def iterate_in_thread(
         finally:
             put(_END)
 
-    deadline = time.monotonic() + timeout_s
     loop.run_in_executor(None, work)
     try:
         while True:
-            remaining = deadline - time.monotonic()
             try:
-                item = await asyncio.wait_for(queue.get(), timeout=max(remaining, 0.001))
+                item = await asyncio.wait_for(queue.get(), timeout=_wait(cancel))
             except TimeoutError:
-                raise timeout_error(timeout_s) from None
+                raise cancel.timeout_error() from None
             if item is _END:
                 return
             if isinstance(item, _Failure):
@@ -72,3 +83,8 @@ async def iterate_in_thread(
             yield item  # type: ignore[misc]
     finally:
         cancel.cancel()
+
+
+def _wait(cancel: CancelToken) -> float | None:
+    remaining = cancel.remaining()
+    return None if remaining == float("inf") else max(remaining, 0.001)

@@ -28,8 +28,9 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from rag_core.cancel import CancelToken
 from rag_core.settings import LLMSettings
-from rag_models.llm.base import CancelToken, ChatMessage, GenerationOptions, ModelStatus
+from rag_models.llm.base import ChatMessage, GenerationOptions, ModelStatus
 from rag_models.llm.common import END_OF_TURN_MARKERS, BaseLLM, Chunk
 from rag_models.llm.factory import build_llm
 from rag_models.llm.llamacpp import LlamaCppLLM
@@ -234,7 +235,7 @@ class Replay(BaseLLM):
     def context_window(self) -> int:
         return 1 << 30
 
-    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+    def _count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         return 1
 
     def status(self) -> ModelStatus:
@@ -245,7 +246,6 @@ class Replay(BaseLLM):
         messages: Sequence[ChatMessage],
         options: GenerationOptions,
         cancel: CancelToken,
-        deadline: float,
         streaming: bool,
     ) -> Generator[Chunk, None, None]:
         events: queue.Queue[str | None] = queue.Queue()

@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from rag_core.cancel import CancelToken
 from rag_core.types import Chunk, DocumentSummary
 from rag_models.bundled import BUNDLED_MINILM
 from rag_models.embeddings import SentenceTransformerEmbedder
-from rag_models.llm.base import LLM, CancelToken, ChatMessage, Generation, GenerationOptions
+from rag_models.llm.base import LLM, ChatMessage, Generation, GenerationOptions
 from vectorstore.records import CollectionInfo, DocumentWrite
 
 REPO = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ from api.schemas import (
     MessageResult,
     RegenerateBody,
 )
-from api.service import QueryService, collect, first_event, public_sources, sse_response
+from api.service import QueryService, first_event, public_sources, sse_response
 from api.state import AppState, StateDep
 from rag_core.types import QueryResponse
 
@@ -84,8 +84,11 @@ async def _answer(
     history = await to_thread.run_sync(lambda: store.history(conversation_id, limit, before))
     service = QueryService(state)
     request = service.build(content, conversation.collection, history, top_k=body.top_k, filters=body.filters)
-    events = service.events(request)
-    first = await first_event(events)
+    if body.stream:
+        events = service.events(request)
+        first = await first_event(events)
+    else:
+        answered = await service.run(request)
     question = asked or await to_thread.run_sync(lambda: store.add_message(conversation_id, "user", content))
 
     async def finish(response: QueryResponse) -> MessageResult:
@@ -109,4 +112,4 @@ async def _answer(
 
     if body.stream:
         return sse_response(first, events, finish)
-    return await finish(await collect(first, events))
+    return await finish(answered)

@@ -22,7 +22,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from api.auth import require_api_key
 from api.errors import stream_error_body
-from api.service import Events, QueryService, collect, first_event
+from api.service import Events, QueryService, first_event
 from api.state import StateDep
 from rag.query.pipeline import Delta, Final
 from rag_core.errors import InvalidInputError
@@ -112,10 +112,10 @@ async def chat_completions(
     request = service.build(question, body.model, history)
     cid = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
+    if not body.stream:
+        return _completion(cid, created, await service.run(request))
     events = service.events(request)
     first = await first_event(events)
-    if not body.stream:
-        return _completion(cid, created, await collect(first, events))
     usage = bool((body.stream_options or {}).get("include_usage"))
     return EventSourceResponse(_chunks(cid, created, request.collection, first, events, usage), ping=15)
 

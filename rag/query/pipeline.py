@@ -28,6 +28,7 @@ from rag.query.request import QueryRequest, checked_question
 from rag.query.rerank import Reranker
 from rag.query.retrieve import HybridRetriever
 from rag.query.terms import QueryTerms
+from rag_core.cancel import CancelToken
 from rag_core.errors import StageError
 from rag_core.settings import Settings
 from rag_core.tokens import script_of
@@ -39,8 +40,8 @@ from rag_models.bundled import (
     BUNDLED_SUPPORT_THRESHOLD,
 )
 from rag_models.e5_bundled import E5_NAME
-from rag_models.llm.base import LLM, CancelToken, GenerationOptions
-from rag_models.llm.common import CountedStream
+from rag_models.llm.base import LLM, ChatMessage, GenerationOptions
+from rag_models.llm.common import CountedStream, count_text_tokens
 from vectorstore.index import TwoLevelIndex, same_embedder
 from vectorstore.lexical import TermStats
 from vectorstore.records import CollectionInfo
@@ -67,6 +68,16 @@ class StageTrace:
     reranked: list[Passage] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class _Prompt:
+    llm: LLM
+    answerer: Answerer
+    messages: list[ChatMessage]
+    used: list[Passage]  # the passages the prompt holds
+    options: GenerationOptions
+    prompt_tokens: int
+
+
 @dataclass(slots=True)
 class _Prepared:
     request: QueryRequest
@@ -79,7 +90,11 @@ class _Prepared:
 
 
 @contextmanager
-def _stage(name: str, timings: dict[str, float]) -> Iterator[None]:
+def _stage(name: str, timings: dict[str, float], cancel: CancelToken | None = None) -> Iterator[None]:
+    """Time a stage and name it in its errors; with `cancel`, raise its deadline's error before starting
+    once the deadline has passed."""
+    if cancel is not None:
+        cancel.check()
     started = time.perf_counter()
     try:
         yield
@@ -138,19 +153,46 @@ class QueryPipeline:
     def run(
         self, request: QueryRequest, cancel: CancelToken | None = None, trace: StageTrace | None = None
     ) -> QueryResponse:
-        final: QueryResponse | None = None
-        for event in self.stream(request, cancel, trace):
-            if isinstance(event, Final):
-                final = event.response
-        assert final is not None
-        return final
+        """The response of `POST /v1/query`: the stages called in turn, the answer generated whole."""
+        started = time.perf_counter()
+        response, prepared, prompt = self._before_generation(request, cancel, trace)
+        if prompt is None:
+            return _timed(response, prepared.timings, started)
+        with _stage("generate", prepared.timings):
+            generation = prompt.llm.generate(prompt.messages, prompt.options, cancel)
+            completion_tokens = generation.completion_tokens or count_text_tokens(prompt.llm, generation.text)
+        if generation.finish_reason == "cancelled" and cancel is not None:
+            cancel.check()
+        return self._after_generation(response, prepared, prompt, generation.text, completion_tokens, started)
 
     def stream(
         self, request: QueryRequest, cancel: CancelToken | None = None, trace: StageTrace | None = None
     ) -> Iterator[Delta | Final]:
+        """Text deltas of the model's draft answer as it is generated, then the checked response."""
         started = time.perf_counter()
-        prepared = self.prepare(request, trace)
+        response, prepared, prompt = self._before_generation(request, cancel, trace)
+        if prompt is None:
+            if response.refused:
+                yield Delta(response.answer)
+            yield Final(_timed(response, prepared.timings, started))
+            return
         timings = prepared.timings
+        with _stage("generate", timings):
+            generation = CountedStream(prompt.llm, prompt.messages, prompt.options, cancel)
+            for delta in generation:
+                timings.setdefault("first_token", time.perf_counter() - started)
+                yield Delta(delta)
+            completion_tokens = generation.completion_tokens
+        yield Final(
+            self._after_generation(response, prepared, prompt, generation.text, completion_tokens, started)
+        )
+
+    def _before_generation(
+        self, request: QueryRequest, cancel: CancelToken | None, trace: StageTrace | None
+    ) -> tuple[QueryResponse, _Prepared, _Prompt | None]:
+        """Every stage before the model: the response so far, and the prompt, or None when nothing is
+        to be generated (retrieval only, or refused for want of evidence, with the response saying so)."""
+        prepared = self.prepare(request, trace, cancel)
         response = QueryResponse(
             rewritten_query=prepared.resolution.query,
             expanded_queries=list(prepared.expansion.queries),
@@ -159,25 +201,15 @@ class QueryPipeline:
             context=_evidence(prepared.passages),
         )
         if request.retrieval_only:
-            timings["total"] = time.perf_counter() - started
-            response.timings = _rounded(timings)
-            yield Final(response)
-            return
-        lang = language(request.question)
+            return response, prepared, None
         answer = self.settings.answer
-        with _stage("compress", timings):
+        with _stage("compress", prepared.timings):
             passages, evidence = self.prompt_passages(prepared)
         if not passages or not evidence.sufficient(answer.min_term_coverage, *self.dense_thresholds()):
-            response.answer, response.refused = REFUSAL[lang], True
-            timings["total"] = time.perf_counter() - started
-            response.timings = _rounded(timings)
-            yield Delta(response.answer)
-            yield Final(response)
-            return
-
-        with _stage("generate", timings):
+            response.answer, response.refused = REFUSAL[language(request.question)], True
+            return response, prepared, None
+        with _stage("prompt", prepared.timings):
             llm = self._llm()
-            answerer = Answerer(llm)
             options = GenerationOptions(
                 temperature=self.settings.llm.temperature,
                 top_p=self.settings.llm.top_p,
@@ -186,62 +218,70 @@ class QueryPipeline:
                 max_new_tokens=answer.max_new_tokens,
                 seed=self.settings.llm.seed,
             )
-            earlier = prepared.resolution.context if prepared.resolution.method == "context" else ""
-            asked = prepared.resolution.query if prepared.resolution.method == "llm" else request.question
+            resolution = prepared.resolution
+            earlier = resolution.context if resolution.method == "context" else ""
+            asked = resolution.query if resolution.method == "llm" else request.question
+            answerer = Answerer(llm)
             messages, used = answerer.messages(asked, passages, options.max_new_tokens, earlier=earlier)
             prompt_tokens = llm.count_tokens(messages)
-            generation = CountedStream(llm, messages, options, cancel)
-            first = True
-            for delta in generation:
-                if first:
-                    timings["first_token"] = time.perf_counter() - started
-                    first = False
-                yield Delta(delta)
-            completion_tokens = generation.completion_tokens
-        text = generation.text
-        final = answerer.finish(
+        return response, prepared, _Prompt(llm, answerer, messages, used, options, prompt_tokens)
+
+    def _after_generation(
+        self,
+        response: QueryResponse,
+        prepared: _Prepared,
+        prompt: _Prompt,
+        text: str,
+        completion_tokens: int,
+        started: float,
+    ) -> QueryResponse:
+        """The model's answer checked against its sources and put into the response with its citations."""
+        answer = self.settings.answer
+        final = prompt.answerer.finish(
             prepared.resolution.query,
             text,
-            used,
+            prompt.used,
             withhold_unsupported=answer.withhold_unsupported,
             drop_unsupported=answer.drop_unsupported_sentences,
             quote_unsupported=answer.quote_unsupported,
             support_threshold=self.support_threshold(),
             across=self.cross_language(),
         )
-        response.context = _evidence(used)
+        response.context = _evidence(prompt.used)
         response.answer = final.text
         response.refused = final.refused
         response.quoted = final.quoted
-        response.usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
+        response.usage = {"prompt_tokens": prompt.prompt_tokens, "completion_tokens": completion_tokens}
         if final.cited is not None:
             by_id = {e.id: e for e in response.context}
             response.citations = [Citation(**by_id[i].model_dump()) for i in final.cited.used_ids]
             response.uncited = not response.citations
             response.groundedness = round(final.cited.groundedness, 4)
-        timings["total"] = time.perf_counter() - started
-        response.timings = _rounded(timings)
-        yield Final(response)
+        return _timed(response, prepared.timings, started)
 
-    def prepare(self, request: QueryRequest, trace: StageTrace | None = None) -> _Prepared:
-        """Everything before generation: rewrite, retrieve, rerank, compress, measure the evidence;
-        `trace`, when given, receives what retrieval and reranking handed on."""
+    def prepare(
+        self, request: QueryRequest, trace: StageTrace | None = None, cancel: CancelToken | None = None
+    ) -> _Prepared:
+        """Rewrite, retrieve, rerank and build the passages; `trace`, when given, receives what retrieval
+        and reranking handed on. The question is checked here, once for every caller; `cancel`'s deadline
+        is checked between stages."""
         question = checked_question(request.question, self.settings.api.max_question_chars)
         timings: dict[str, float] = {}
+        cancel = cancel or CancelToken()
         info = same_embedder(self.index.collection(request.collection), self.retriever.embedder.model_name)
         resolution = Resolution(question, "as-asked")
         if request.history and "rewrite" not in request.disabled:
-            with _stage("rewrite", timings):
+            with _stage("rewrite", timings, cancel):
                 resolution = self.conversation.resolve(question, request.history)
         query = resolution.query
         expansion = NO_EXPANSION
         if self.expander.enabled and "expand" not in request.disabled:
-            with _stage("expand", timings):
+            with _stage("expand", timings, cancel):
                 expansion = self.expander.expand(query)
-        with _stage("retrieve", timings):
+        with _stage("retrieve", timings, cancel):
             retrieval = self.retriever.retrieve(info, query, request.filters, request.disabled, expansion)
         top_k = request.top_k or self.settings.retrieval.top_k
-        with _stage("rerank", timings):
+        with _stage("rerank", timings, cancel):
             candidates = retrieval.chunks[: self.settings.retrieval.rerank_candidates]
             if "rerank" not in request.disabled:
                 candidates = self.reranker.rerank(query, candidates, len(candidates))
@@ -250,7 +290,7 @@ class QueryPipeline:
         if trace is not None:
             trace.retrieved = retrieval.chunks[: self.settings.retrieval.rerank_candidates]
             trace.reranked = merge_chunks(candidates)[:top_k]
-        with _stage("passages", timings):
+        with _stage("passages", timings, cancel):
             passages = self.passages.build(info, candidates, top_k)
         return _Prepared(request, info, resolution, expansion, passages, retrieval.dense_weight, timings)
 
@@ -323,5 +363,7 @@ class QueryPipeline:
         return llm.backend == "llamacpp" and not llm.model and not llm.context_window
 
 
-def _rounded(timings: dict[str, float]) -> dict[str, float]:
-    return {k: round(v, 4) for k, v in timings.items()}
+def _timed(response: QueryResponse, timings: dict[str, float], started: float) -> QueryResponse:
+    timings["total"] = time.perf_counter() - started
+    response.timings = {k: round(v, 4) for k, v in timings.items()}
+    return response

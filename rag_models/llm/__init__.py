@@ -5,7 +5,8 @@
 See docs/llm.md for configuring each backend.
 """
 
-from rag_models.llm.base import LLM, CancelToken, ChatMessage, Generation, GenerationOptions, ModelStatus
+from rag_core.cancel import CancelToken
+from rag_models.llm.base import LLM, ChatMessage, Generation, GenerationOptions, ModelStatus
 from rag_models.llm.factory import build_llm, describe, describe_settings
 
 __all__ = [

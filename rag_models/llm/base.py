@@ -8,10 +8,11 @@ for delta in llm.stream(messages, cancel=token): ...
 from __future__ import annotations
 
 import inspect
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol, runtime_checkable
+
+from rag_core.cancel import CancelToken
 
 Role = Literal["system", "user", "assistant"]
 
@@ -53,20 +54,6 @@ class ModelStatus:
     ready: bool
     detail: str = ""
     context_window: int = 0
-
-
-class CancelToken:
-    """Set by a caller (e.g. a client that disconnected) to stop a generation early."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
 
 
 class _StaticProtocolCheck(type(Protocol)):  # type: ignore[misc]

@@ -1,7 +1,7 @@
 """What every backend shares: option defaults, the context-overflow check, stop sequences, the timeout,
 cancellation and the one-generation-at-a-time lock for in-process models.
 
-A backend subclasses `BaseLLM` and implements `_model_window`, `count_tokens`, `_chunks` and `status`.
+A backend subclasses `BaseLLM` and implements `_model_window`, `_count_tokens`, `_chunks` and `status`.
 `generate` and `stream` are defined here once, so the checks run the same way for every backend.
 """
 
@@ -10,16 +10,16 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rag_core.cancel import CancelToken
 from rag_core.errors import ContextOverflow, GenerationTimeout, InvalidInputError
 from rag_core.scripts import CJK_AND_HANGUL
 from rag_core.settings import LLMSettings
-from rag_models.llm.base import LLM, CancelToken, ChatMessage, Generation, GenerationOptions, ModelStatus
+from rag_models.llm.base import LLM, ChatMessage, Generation, GenerationOptions, ModelStatus
 
 END_OF_TURN_MARKERS = ("<|eot_id|>", "<|end_of_text|>", "<|im_end|>")
 """End-of-turn markers of Llama-3 (`<|eot_id|>`, `<|end_of_text|>`) and ChatML (SmolLM2, Qwen).
@@ -146,6 +146,7 @@ class BaseLLM(ABC):
     model_name: str = ""
     serialize = False
     extra_stops: tuple[str, ...] = ()
+    _last_count: tuple[tuple[ChatMessage, ...], int] | None = None
 
     def __init__(self, settings: LLMSettings) -> None:
         self.settings = settings
@@ -161,8 +162,24 @@ class BaseLLM(ABC):
     def _model_window(self) -> int:
         """The model's context window in tokens (may load metadata or ask the server)."""
 
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        """Prompt tokens by the model's tokenizer. The last count is kept: a prompt is counted once while
+        it is fitted to the window, checked before generating and reported in the usage."""
+        key = tuple(messages)
+        last = self._last_count
+        if last is not None and last[0] == key:
+            return last[1]
+        count = self._count_tokens(messages)
+        self._last_count = (key, count)
+        return count
+
+    def _calibrated(self, estimator: TokenEstimator, messages: Sequence[ChatMessage], actual: int) -> None:
+        """A server reported the prompt's real count: calibrate the estimator, forget the kept count."""
+        estimator.observe(messages, actual)
+        self._last_count = None
+
     @abstractmethod
-    def count_tokens(self, messages: Sequence[ChatMessage]) -> int: ...
+    def _count_tokens(self, messages: Sequence[ChatMessage]) -> int: ...
 
     @abstractmethod
     def status(self) -> ModelStatus: ...
@@ -177,10 +194,10 @@ class BaseLLM(ABC):
         messages: Sequence[ChatMessage],
         options: GenerationOptions,
         cancel: CancelToken,
-        deadline: float,
         streaming: bool,
     ) -> Generator[Chunk, None, None]:
-        """Run the backend. Stop early when `cancel` is set or `deadline` (monotonic) passes."""
+        """Run the backend. Stop early once `cancel` is cancelled (which includes its deadline passing);
+        `cancel.remaining()` bounds any wait."""
 
     def check_fits(self, messages: Sequence[ChatMessage], options: GenerationOptions) -> int:
         if not messages:
@@ -246,17 +263,16 @@ class BaseLLM(ABC):
         """Check, queue, run and post-process one generation; the last chunk carries reason and usage."""
         opts = options or self.defaults
         prompt_tokens = self.check_fits(messages, opts)
-        cancel = cancel or CancelToken()
-        deadline = time.monotonic() + self.settings.timeout_s
+        cancel = (cancel or CancelToken()).narrowed(self.settings.timeout_s, self._timeout())
         stops = tuple(dict.fromkeys((*opts.stop, *self.extra_stops)))
         opts = opts.with_(stop=stops)
-        with self._queue(cancel, deadline) as acquired:
+        with self._queue(cancel) as acquired:
             if not acquired:
                 yield Chunk(finish_reason="cancelled", prompt_tokens=prompt_tokens, completion_tokens=0)
                 return
             stop_filter = StopFilter(stops)
             finish: Chunk | None = None
-            with contextlib.closing(self._chunks(messages, opts, cancel, deadline, streaming)) as chunks:
+            with contextlib.closing(self._chunks(messages, opts, cancel, streaming)) as chunks:
                 for chunk in chunks:
                     text = stop_filter.feed(chunk.text) if chunk.text else ""
                     if text:
@@ -272,13 +288,10 @@ class BaseLLM(ABC):
                 reason = "stop"
             elif finish is not None:
                 reason = finish.finish_reason or "stop"
+            elif cancel.expired:
+                raise cancel.timeout_error()
             elif cancel.cancelled:
                 reason = "cancelled"
-            elif time.monotonic() > deadline:
-                raise GenerationTimeout(
-                    f"generation took longer than {self.settings.timeout_s:g} s",
-                    hint="raise RAG_LLM__TIMEOUT_S, lower max_new_tokens, or use a faster model",
-                )
             else:
                 reason = "stop"
             yield Chunk(
@@ -287,21 +300,24 @@ class BaseLLM(ABC):
                 completion_tokens=finish.completion_tokens if finish else None,
             )
 
+    def _timeout(self) -> GenerationTimeout:
+        return GenerationTimeout(
+            f"generation took longer than {self.settings.timeout_s:g} s (waiting for the model included)",
+            hint="raise RAG_LLM__TIMEOUT_S, lower max_new_tokens, use a faster model, or retry when the "
+            "model is less busy",
+        )
+
     @contextlib.contextmanager
-    def _queue(self, cancel: CancelToken, deadline: float) -> Iterator[bool]:
+    def _queue(self, cancel: CancelToken) -> Iterator[bool]:
         """Wait for this model's lock (in-process backends); False when cancelled while waiting."""
         if not self.serialize:
             yield True
             return
         while not self._lock.acquire(timeout=0.05):
+            cancel.check()
             if cancel.cancelled:
                 yield False
                 return
-            if time.monotonic() > deadline:
-                raise GenerationTimeout(
-                    f"the model was busy for {self.settings.timeout_s:g} s with other requests",
-                    hint="retry later, or raise RAG_LLM__TIMEOUT_S",
-                )
         try:
             yield True
         finally:

@@ -14,16 +14,16 @@ from __future__ import annotations
 import json
 import queue
 import threading
-import time
 from collections.abc import Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
+from rag_core.cancel import CancelToken
 from rag_core.errors import BackendError, BackendUnavailable, ConfigError, ModelNotFound
 from rag_core.settings import LLMSettings
 from rag_models import bundled
-from rag_models.llm.base import CancelToken, ChatMessage, GenerationOptions, ModelStatus
+from rag_models.llm.base import ChatMessage, GenerationOptions, ModelStatus
 from rag_models.llm.common import END_OF_TURN_MARKERS, BaseLLM, Chunk, as_dicts
 from rag_models.llm.gguf_meta import read_metadata, trained_context
 
@@ -211,7 +211,7 @@ class TransformersLLM(BaseLLM):
             )
         return list(encoded["input_ids"])
 
-    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+    def _count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         return len(self.encode(messages))
 
     def render_prompt(self, messages: Sequence[ChatMessage]) -> str:
@@ -265,7 +265,6 @@ class TransformersLLM(BaseLLM):
         messages: Sequence[ChatMessage],
         options: GenerationOptions,
         cancel: CancelToken,
-        deadline: float,
         streaming: bool,
     ) -> Generator[Chunk, None, None]:
         import torch
@@ -277,7 +276,7 @@ class TransformersLLM(BaseLLM):
 
         class Interrupt(transformers.StoppingCriteria):
             def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-                stop = abandon.is_set() or cancel.cancelled or time.monotonic() > deadline
+                stop = abandon.is_set() or cancel.cancelled
                 return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
 
         streamer = _locked_streamer(transformers, self._tokenizer_lock)(
@@ -310,7 +309,7 @@ class TransformersLLM(BaseLLM):
                 except StopIteration:
                     break
                 except queue.Empty:
-                    if cancel.cancelled or time.monotonic() > deadline:
+                    if cancel.cancelled:
                         return
                     continue
                 if cancel.cancelled:
@@ -323,7 +322,7 @@ class TransformersLLM(BaseLLM):
                     f"transformers generation failed: {result['error']}",
                     hint="out of memory? use a smaller model, RAG_LLM__QUANTIZATION=4bit or a shorter prompt",
                 ) from result["error"]
-            if cancel.cancelled or time.monotonic() > deadline:
+            if cancel.cancelled:
                 return
             new = result["output"][0][len(prompt) :].tolist()
             ended = bool(new) and new[-1] in self.terminators
@@ -333,7 +332,7 @@ class TransformersLLM(BaseLLM):
             )
         finally:
             abandon.set()
-            wait([job], timeout=max(deadline - time.monotonic(), 1.0))
+            wait([job], timeout=max(cancel.remaining(), 1.0))
 
 
 def _terminators(tokenizer: Any, model: Any) -> list[int]:

@@ -19,8 +19,9 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
+from rag_core.cancel import CancelToken
 from rag_core.errors import InvalidInputError
-from rag_models.llm.base import LLM, CancelToken, ChatMessage, GenerationOptions, Role
+from rag_models.llm.base import LLM, ChatMessage, GenerationOptions, Role
 
 _ROLES: dict[str, Role] = {
     "system": "system",

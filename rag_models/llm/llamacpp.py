@@ -13,17 +13,17 @@ import contextlib
 import queue
 import secrets
 import threading
-import time
 from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from rag_core.cancel import CancelToken
 from rag_core.errors import BackendError, ContextOverflow, ModelNotFound
 from rag_core.settings import LLMSettings
 from rag_models import bundled
-from rag_models.llm.base import CancelToken, ChatMessage, GenerationOptions, ModelStatus
+from rag_models.llm.base import ChatMessage, GenerationOptions, ModelStatus
 from rag_models.llm.common import END_OF_TURN_MARKERS, BaseLLM, Chunk, as_dicts, describe_error, sampling
 from rag_models.llm.gguf_meta import read_metadata, trained_context
 
@@ -120,7 +120,7 @@ class LlamaCppLLM(BaseLLM):
             raise _error(data.get("error", data))
         return dict(data)
 
-    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+    def _count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         data = self._post("/v1/chat/completions/input_tokens", {"messages": as_dicts(messages)})
         return int(data["input_tokens"])
 
@@ -154,7 +154,6 @@ class LlamaCppLLM(BaseLLM):
         messages: Sequence[ChatMessage],
         options: GenerationOptions,
         cancel: CancelToken,
-        deadline: float,
         streaming: bool,
     ) -> Generator[Chunk, None, None]:
         server, _ = self._load()
@@ -163,7 +162,7 @@ class LlamaCppLLM(BaseLLM):
 
         def on_event(event: dict[str, Any]) -> bool:
             events.put(event)
-            return abandon.is_set() or cancel.cancelled or time.monotonic() > deadline
+            return abandon.is_set() or cancel.cancelled
 
         def work() -> None:
             try:
@@ -182,7 +181,7 @@ class LlamaCppLLM(BaseLLM):
                 try:
                     event = events.get(timeout=0.1)
                 except queue.Empty:
-                    if cancel.cancelled or time.monotonic() > deadline:
+                    if cancel.cancelled:
                         return
                     continue
                 if event is _DONE:
@@ -212,7 +211,7 @@ class LlamaCppLLM(BaseLLM):
         finally:
             abandon.set()
             with contextlib.suppress(RuntimeError):
-                worker.join(timeout=max(deadline - time.monotonic(), 1.0))
+                worker.join(timeout=max(cancel.remaining(), 1.0))
 
 
 def _error(error: Any) -> Exception:

@@ -18,9 +18,10 @@ from typing import Any
 import httpx
 import ollama
 
+from rag_core.cancel import CancelToken
 from rag_core.errors import BackendUnavailable, GenerationTimeout, ModelNotFound
 from rag_core.settings import LLMSettings
-from rag_models.llm.base import CancelToken, ChatMessage, GenerationOptions, ModelStatus
+from rag_models.llm.base import ChatMessage, GenerationOptions, ModelStatus
 from rag_models.llm.common import BaseLLM, Chunk, TokenEstimator, as_dicts, describe_error, sampling
 
 DEFAULT_URL = "http://127.0.0.1:11434"
@@ -76,7 +77,7 @@ class OllamaLLM(BaseLLM):
     def _model_window(self) -> int:
         return self._served_window
 
-    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+    def _count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         return self.estimator.estimate(messages)
 
     def warm_up(self) -> None:
@@ -100,7 +101,6 @@ class OllamaLLM(BaseLLM):
         messages: Sequence[ChatMessage],
         options: GenerationOptions,
         cancel: CancelToken,
-        deadline: float,
         streaming: bool,
     ) -> Generator[Chunk, None, None]:
         request = {
@@ -132,7 +132,7 @@ class OllamaLLM(BaseLLM):
 
     def _finish(self, messages: Sequence[ChatMessage], response: Any) -> Chunk:
         if response.prompt_eval_count:
-            self.estimator.observe(messages, response.prompt_eval_count)
+            self._calibrated(self.estimator, messages, response.prompt_eval_count)
         return Chunk(
             finish_reason="length" if response.done_reason == "length" else "stop",
             prompt_tokens=response.prompt_eval_count,

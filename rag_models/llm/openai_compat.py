@@ -16,9 +16,10 @@ from typing import Any
 import httpx
 import openai
 
+from rag_core.cancel import CancelToken
 from rag_core.errors import BackendUnavailable, ContextOverflow, GenerationTimeout, ModelNotFound
 from rag_core.settings import LLMSettings
-from rag_models.llm.base import CancelToken, ChatMessage, GenerationOptions, ModelStatus
+from rag_models.llm.base import ChatMessage, GenerationOptions, ModelStatus
 from rag_models.llm.common import BaseLLM, Chunk, TokenEstimator, as_dicts, describe_error, sampling
 
 DEFAULT_URL = "http://127.0.0.1:8000/v1"
@@ -93,7 +94,7 @@ class OpenAICompatLLM(BaseLLM):
     def _model_window(self) -> int:
         return self._served_window
 
-    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+    def _count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         if self._tokenize_ok is not False:
             root = self.base_url.removesuffix("/v1")
             body = {"model": self.model_name, "messages": as_dicts(messages), "add_generation_prompt": True}
@@ -138,7 +139,6 @@ class OpenAICompatLLM(BaseLLM):
         messages: Sequence[ChatMessage],
         options: GenerationOptions,
         cancel: CancelToken,
-        deadline: float,
         streaming: bool,
     ) -> Generator[Chunk, None, None]:
         if not streaming:
@@ -174,7 +174,7 @@ class OpenAICompatLLM(BaseLLM):
     def _finish(self, messages: Sequence[ChatMessage], finish: str | None, usage: Any) -> Chunk:
         prompt = getattr(usage, "prompt_tokens", None)
         if prompt and not self._tokenize_ok:
-            self.estimator.observe(messages, prompt)
+            self._calibrated(self.estimator, messages, prompt)
         return Chunk(
             finish_reason="length" if finish == "length" else "stop",
             prompt_tokens=prompt,

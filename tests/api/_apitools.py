@@ -15,8 +15,9 @@ from fastapi import FastAPI
 from rag.components import Components
 from rag.query.pipeline import QueryPipeline
 from rag.query.request import QueryRequest
+from rag_core.cancel import CancelToken
 from rag_core.settings import Settings
-from rag_models.llm.base import LLM, CancelToken, ChatMessage, GenerationOptions
+from rag_models.llm.base import LLM, ChatMessage, Generation, GenerationOptions
 from tests.servers import free_port
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -75,6 +76,18 @@ class SlowLLM:
             self._owner.deltas += 1
             yield delta
 
+    def generate(
+        self,
+        messages: Sequence[ChatMessage],
+        options: GenerationOptions | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Generation:
+        text = "".join(self.stream(messages, options, cancel))
+        if cancel is not None and cancel.expired:
+            raise cancel.timeout_error()
+        reason = "cancelled" if cancel is not None and cancel.cancelled else "stop"
+        return Generation(text, self._inner.count_tokens(messages), 0, reason)
+
 
 class RecordingComponents(Components):
     """The real components, recording every query request and cancel token; `delay` slows generation."""
@@ -94,15 +107,23 @@ class RecordingComponents(Components):
 
     def _build_query_pipeline(self) -> QueryPipeline:
         pipeline = super()._build_query_pipeline()
-        original = pipeline.stream
+        original_stream, original_run = pipeline.stream, pipeline.run
 
-        def stream(request: QueryRequest, cancel: CancelToken | None = None) -> Any:
+        def record(request: QueryRequest, cancel: CancelToken | None) -> None:
             self.requests.append(request)
             if cancel is not None:
                 self.cancels.append(cancel)
-            return original(request, cancel)
+
+        def stream(request: QueryRequest, cancel: CancelToken | None = None) -> Any:
+            record(request, cancel)
+            return original_stream(request, cancel)
+
+        def run(request: QueryRequest, cancel: CancelToken | None = None) -> Any:
+            record(request, cancel)
+            return original_run(request, cancel)
 
         pipeline.stream = stream  # type: ignore[method-assign]
+        pipeline.run = run  # type: ignore[method-assign]
         return pipeline
 
 

@@ -26,7 +26,8 @@ def secured(api_settings: Settings, components: RecordingComponents) -> Iterator
         max_files=2,
         max_upload_mb=0.01,
     )
-    with TestClient(create_app(settings, components)) as client:
+    same_store = RecordingComponents(settings, embedder=components.embedder, index=components.index)
+    with TestClient(create_app(settings, same_store)) as client:  # the pipeline checks the question limit
         yield client
 
 
@@ -107,6 +108,7 @@ def test_request_timeout(api_settings: Settings, components: RecordingComponents
     assert response.status_code == 408
     error = response.json()["error"]
     assert error["type"] == "request_timeout" and "0.05 s" in error["message"]
+    assert components.cancels and components.cancels[-1].cancelled  # the worker stops at its next check
 
 
 def test_unknown_route_uses_the_error_shape(secured: TestClient) -> None:

@@ -8,9 +8,10 @@ from collections.abc import Generator, Sequence
 
 import pytest
 
-from rag_core.errors import ContextOverflow, GenerationTimeout, InvalidInputError
+from rag_core.cancel import CancelToken
+from rag_core.errors import ContextOverflow, GenerationTimeout, InvalidInputError, RequestTimeout
 from rag_core.settings import LLMSettings
-from rag_models.llm.base import LLM, CancelToken, ChatMessage, GenerationOptions, ModelStatus
+from rag_models.llm.base import LLM, ChatMessage, GenerationOptions, ModelStatus
 from rag_models.llm.common import (
     END_OF_TURN_MARKERS,
     BaseLLM,
@@ -41,7 +42,7 @@ class ScriptedLLM(BaseLLM):
     def _model_window(self) -> int:
         return self.window
 
-    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+    def _count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         return sum(len(m.content.split()) for m in messages) + 3
 
     def status(self) -> ModelStatus:
@@ -52,7 +53,6 @@ class ScriptedLLM(BaseLLM):
         messages: Sequence[ChatMessage],
         options: GenerationOptions,
         cancel: CancelToken,
-        deadline: float,
         streaming: bool,
     ) -> Generator[Chunk, None, None]:
         self.calls += 1
@@ -60,7 +60,7 @@ class ScriptedLLM(BaseLLM):
         self.max_active = max(self.max_active, self.active)
         try:
             for i, word in enumerate(self.words):
-                if cancel.cancelled or time.monotonic() > deadline:
+                if cancel.cancelled:
                     return
                 if i >= options.max_new_tokens:
                     yield Chunk(finish_reason="length", completion_tokens=i)
@@ -182,6 +182,49 @@ def test_timeout_raises_generation_timeout() -> None:
     with pytest.raises(GenerationTimeout) as info:
         llm.generate(USER)
     assert "RAG_LLM__TIMEOUT_S" in info.value.hint
+
+
+def test_the_request_deadline_reaches_the_backend_and_raises_the_requests_error() -> None:
+    llm = ScriptedLLM(LLMSettings(timeout_s=60), ["a"] * 200, delay=0.01)
+    request = CancelToken(0.05, RequestTimeout("the request took too long", hint="raise the limit"))
+    started = time.monotonic()
+    with pytest.raises(RequestTimeout):
+        llm.generate(USER, cancel=request)
+    assert time.monotonic() - started < 1.5
+    assert llm.active == 0
+
+
+def test_the_models_own_shorter_limit_wins_over_a_later_request_deadline() -> None:
+    llm = ScriptedLLM(LLMSettings(timeout_s=0.05), ["a"] * 200, delay=0.01)
+    request = CancelToken(60, RequestTimeout("the request took too long"))
+    with pytest.raises(GenerationTimeout):
+        llm.generate(USER, cancel=request)
+    assert not request.cancelled
+
+
+def test_a_queued_request_times_out_by_its_deadline_while_the_model_is_busy() -> None:
+    llm = ScriptedLLM(LLMSettings(), ["a"] * 40, delay=0.02)
+    llm.serialize = True
+    first = threading.Thread(target=llm.generate, args=(USER,))
+    first.start()
+    time.sleep(0.05)
+    with pytest.raises(RequestTimeout):
+        llm.generate(USER, cancel=CancelToken(0.1, RequestTimeout("too long")))
+    first.join()
+    assert llm.calls == 1
+
+
+def test_a_prompt_is_tokenised_once_however_often_it_is_counted() -> None:
+    llm = ScriptedLLM(LLMSettings(), ["a"])
+    counted: list[int] = []
+    inner = llm._count_tokens
+    llm._count_tokens = lambda messages: counted.append(1) or inner(messages)  # type: ignore[method-assign]
+    assert llm.count_tokens(USER) == llm.count_tokens(list(USER))
+    result = llm.generate(USER)
+    assert result.prompt_tokens == llm.count_tokens(USER)
+    assert len(counted) == 1
+    llm.count_tokens([ChatMessage("user", "something else")])
+    assert len(counted) == 2
 
 
 def test_in_process_models_run_one_generation_at_a_time() -> None:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from rag_core.cancel import CancelToken
 from rag_core.errors import BackendError, ContextOverflow, ModelNotFound
 from rag_core.settings import LLMSettings
-from rag_models.llm.base import LLM, CancelToken, ChatMessage, GenerationOptions
+from rag_models.llm.base import LLM, ChatMessage, GenerationOptions
 from rag_models.llm.factory import build_llm, describe
 from rag_models.llm.llamacpp import LlamaCppLLM
 

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from rag_core.cancel import CancelToken
 from rag_core.errors import BackendUnavailable, ContextOverflow, ModelNotFound
 from rag_core.settings import LLMSettings
-from rag_models.llm.base import CancelToken, ChatMessage, GenerationOptions
+from rag_models.llm.base import ChatMessage, GenerationOptions
 from rag_models.llm.factory import build_llm, describe_settings
 from rag_models.llm.ollama import OllamaLLM
 

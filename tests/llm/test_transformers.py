@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from rag_core.cancel import CancelToken
 from rag_core.errors import BackendUnavailable, ConfigError, ModelNotFound
 from rag_core.settings import LLMSettings
-from rag_models.llm.base import CancelToken, ChatMessage, GenerationOptions
+from rag_models.llm.base import ChatMessage, GenerationOptions
 from rag_models.llm.factory import build_llm, describe
 from rag_models.llm.hf import TransformersLLM
 from tests.llm.llama3_gguf import save_as_hf_directory

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from rag_models.llm.base import LLM, CancelToken, ChatMessage, GenerationOptions
+from rag_core.cancel import CancelToken
+from rag_models.llm.base import LLM, ChatMessage, GenerationOptions
 from rag_models.llm.common import CountedStream, count_text_tokens
 
 MESSAGES = [ChatMessage("user", "Name three colours of a rainbow, in one sentence.")]
