@@ -32,12 +32,21 @@ OnFile = Callable[[FileOutcome], None]
 OnDone = Callable[[Job], None]
 
 
-class JobStore:
-    """`where`: the SQLite file, or a postgresql:// URL."""
+UNFINISHED = ("queued", "running")
+BEAT_S = 10.0
+STALE_S = 60.0
 
-    def __init__(self, where: Path | str, *, keep: int = 500) -> None:
+
+class JobStore:
+    """`where`: the SQLite file, or a postgresql:// URL.
+
+    A job's row is touched at least every `BEAT_S` while its process runs it (`beat`); an unfinished job
+    untouched for `stale_s` belongs to a process that died (killed, host gone) and reads as failed."""
+
+    def __init__(self, where: Path | str, *, keep: int = 500, stale_s: float = STALE_S) -> None:
         self.db = open_database(where, name="jobs", sqlite_schema=SQLITE_JOBS, migrations=JOB_MIGRATIONS)
         self.keep = keep
+        self.stale_s = stale_s
 
     def put(self, job: Job) -> None:
         with self.db.transaction() as tx:
@@ -48,8 +57,27 @@ class JobStore:
             )
 
     def get(self, job_id: str) -> Job | None:
-        row = self.db.row("SELECT data FROM jobs WHERE id=?", (job_id,))
-        return Job.model_validate_json(row["data"]) if row else None
+        row = self.db.row("SELECT data, updated FROM jobs WHERE id=?", (job_id,))
+        if row is None:
+            return None
+        job = Job.model_validate_json(row["data"])
+        silent = time.time() - float(row["updated"])
+        if job.status in UNFINISHED and silent > self.stale_s:
+            job.status, job.current = "failed", ""
+            job.error = (
+                f"the server running this job stopped before it finished (no sign of it for {silent:.0f} s: "
+                "killed, restarted or its host is gone); documents it had finished are searchable, the "
+                "rest are not: upload those files again"
+            )
+        return job
+
+    def beat(self, job_ids: list[str]) -> None:
+        """Mark these jobs as still being worked on by a live process."""
+        if not job_ids:
+            return
+        marks = ",".join("?" * len(job_ids))
+        with self.db.transaction() as tx:
+            tx.execute(f"UPDATE jobs SET updated=? WHERE id IN ({marks})", (time.time(), *job_ids))
 
     def prune(self) -> None:
         """Keep the `keep` most recent jobs."""
@@ -80,6 +108,9 @@ class JobRegistry:
         self._on_file = on_file
         self._on_done = on_done
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-job")
+        self._stopped = threading.Event()
+        self._heart = threading.Thread(target=self._beat, name="ingest-job-heartbeat", daemon=True)
+        self._heart.start()
 
     def submit(self, collection: str, paths: list[Path], run: IngestRun) -> Job:
         job = Job(
@@ -122,7 +153,17 @@ class JobRegistry:
         return self.get(job_id)
 
     def shutdown(self) -> None:
+        self._stopped.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _beat(self) -> None:
+        while not self._stopped.wait(BEAT_S):
+            with self._lock:
+                unfinished = [job.id for job in self._jobs.values() if job.status in UNFINISHED]
+            try:
+                self.store.beat(unfinished)
+            except RagError as exc:  # the store is down: the next beat tries again
+                log.warning("job heartbeat: %s", exc)
 
     def _update(self, job_id: str, **changes: object) -> None:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,19 @@ def test_job_store_keeps_the_latest_jobs_for_every_replica(store_at: Path | str)
     assert registry.get("job2").files_done == 1
     with pytest.raises(NotFoundError):
         registry.get("job0")
+
+
+def test_a_job_whose_process_died_reads_as_failed_on_every_replica(store_at: Path | str) -> None:
+    store, other = JobStore(store_at, stale_s=0.3), JobStore(store_at, stale_s=0.3)
+    alive = Job(id="alive", collection="kb", status="running", files_total=2, created=time.time())
+    dead = Job(id="dead", collection="kb", status="running", files_total=2, created=time.time())
+    done = Job(id="done", collection="kb", status="done", files_total=1, created=time.time())
+    for job in (alive, dead, done):
+        store.put(job)
+    time.sleep(0.2)
+    store.beat(["alive"])
+    time.sleep(0.2)
+    assert other.get("alive").status == "running"  # type: ignore[union-attr]
+    gone = other.get("dead")
+    assert gone is not None and gone.status == "failed" and "upload those files again" in (gone.error or "")
+    assert other.get("done").status == "done"  # type: ignore[union-attr]

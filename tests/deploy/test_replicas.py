@@ -8,6 +8,8 @@ next query sees, at every level (dense chunks, BM25 chunks, summaries, the Chrom
 from __future__ import annotations
 
 import contextlib
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -141,23 +143,30 @@ def test_two_api_processes_share_one_chroma_server_and_data_dir(
         index.catalog.close()
 
 
+@contextlib.contextmanager
+def two_hosts(
+    tmp_path: Path, chroma_server: ChromaServer, database: str, **settings: str
+) -> Iterator[tuple[RagServer, httpx.Client, RagServer, httpx.Client]]:
+    """Two `rag serve` processes as on two hosts: separate data dirs, one PostgreSQL database, one Chroma
+    server; each with a client. `settings`: more RAG_* variables for both."""
+    hosts = []
+    for name in ("a", "b"):
+        env = rag_env(tmp_path / f"data-{name}", chroma_server.url, RAG_API__WARM_UP="false", **settings)
+        hosts.append(RagServer(tmp_path / name, env | {"RAG_DATABASE__URL": database}, name.upper()))
+    a, b = (host.start(wait=False) for host in hosts)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(a)
+        stack.enter_context(b)
+        yield a, stack.enter_context(a.client()), b, stack.enter_context(b.client())
+
+
 def test_two_hosts_share_one_postgres_and_one_chroma_server(
     tmp_path: Path, chroma_server: ChromaServer, postgres: PostgresServer
 ) -> None:
     """Two replicas as on two hosts: separate data dirs (nothing shared on disk), one PostgreSQL server for
     the catalog, BM25 index and conversations, one Chroma server for the vectors."""
     database = postgres.new_database()
-    hosts = []
-    for name in ("a", "b"):
-        env = rag_env(tmp_path / f"data-{name}", chroma_server.url, RAG_API__WARM_UP="false")
-        hosts.append(RagServer(tmp_path / name, env | {"RAG_DATABASE__URL": database}, name.upper()))
-    a, b = (host.start(wait=False) for host in hosts)
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(a)
-        stack.enter_context(b)
-        api_a = stack.enter_context(a.client())
-        api_b = stack.enter_context(b.client())
-
+    with two_hosts(tmp_path, chroma_server, database) as (_a, api_a, b, api_b):
         turbine = upload(api_a, "turbine.md", TURBINE_V1)["doc_id"]  # uploaded through A
         garden = upload(api_b, "garden.md", GARDEN)["doc_id"]
         for api in (api_a, api_b):
@@ -190,3 +199,63 @@ def test_two_hosts_share_one_postgres_and_one_chroma_server(
         assert not list((tmp_path / "data-a").glob("*.sqlite3")) and not list(
             (tmp_path / "data-b").glob("*.sqlite3")
         )
+
+
+def _report(i: int) -> str:
+    """A document of a few chunks with its own marker word (part-NN-marker)."""
+    lines = [f"# Site report {i}", ""]
+    for j in range(60):
+        lines.append(
+            f"Inspection {j} of site {i} (marker sitecode{i:02d}x) found the pumps, valves and gauges "
+            f"in order; the crew logged pressure readings of {100 + i * 7 + j} kPa, filter bank {j % 5}."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def test_a_host_killed_mid_ingest_leaves_whole_documents_and_the_next_write_cleans_up(
+    tmp_path: Path, chroma_server: ChromaServer, postgres: PostgresServer
+) -> None:
+    """kill -9 of the host that is ingesting: the other host sees only whole documents, can write at once
+    (the dead writer's database lock went with its session), and its first write removes what the dead
+    one had half written (no vector without a live document)."""
+    database = postgres.new_database()
+    one_document_per_write = {"RAG_INGEST__WRITE_BATCH": "8"}
+    with two_hosts(tmp_path, chroma_server, database, **one_document_per_write) as (a, api_a, _b, api_b):
+        reports = [(f"site-{i:02d}.md", _report(i)) for i in range(20)]
+        started = api_a.post(
+            f"/v1/collections/{COLLECTION}/documents",
+            params={"background": "true"},
+            files=[("files", (name, text.encode(), "text/markdown")) for name, text in reports],
+        )
+        assert started.status_code == 202, started.text
+        job_id = started.json()["id"]
+        job: dict[str, Any] = {}
+        for _ in range(3000):
+            job = api_b.get(f"/v1/jobs/{job_id}").json()  # polled on the other host
+            if job["files_done"] >= 2:
+                break
+            time.sleep(0.02)
+        assert 2 <= job["files_done"] < job["files_total"], job
+        assert a.proc is not None
+        a.proc.kill()
+        a.proc.wait()
+
+        items = api_b.get(f"/v1/collections/{COLLECTION}/documents").json()["items"]
+        listed = [doc for doc in items if doc["status"] == "ready"]
+        assert 2 <= len(listed) < len(reports)
+        for doc in listed:
+            i = int(doc["source"].split("-")[1].split(".")[0])
+            for path in ("lexical", "dense"):
+                found = context(api_b, path, f"What did the inspections at site code sitecode{i:02d}x find?")
+                assert texts_of(found, doc["doc_id"]), (path, doc["source"])
+
+        catalog = Catalog(database)
+        info = catalog.collection(COLLECTION)
+        assert info is not None
+        leftovers = catalog.intents(info.name)
+        upload(api_b, "after.md", GARDEN)  # at once: no lock left behind by the dead writer
+        assert not catalog.intents(info.name), leftovers
+        counts = catalog.counts(info.name)
+        store = ChromaStore(url=chroma_server.url)
+        assert store.count(info.dense_key, "chunks") == counts["chunks"]
+        assert store.count(info.dense_key, "summaries") == counts["documents"]
