@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from ingest.identity import upload_folder
 from rag_core.errors import InvalidInputError, LimitExceeded
-from vectorstore.naming import collection_key, validate_collection_name
+from vectorstore.naming import validate_collection_name
 
 MAX_NAME_BYTES = 180
 _COPY_BLOCK = 1 << 20
@@ -47,7 +48,7 @@ def clean_filename(raw: str) -> str:
 
 def upload_dir(data_dir: Path, collection: str) -> Path:
     """The collection's upload folder, named by its storage key (never by the raw name)."""
-    return data_dir / "uploads" / collection_key(validate_collection_name(collection))
+    return upload_folder(data_dir, validate_collection_name(collection))
 
 
 def target_path(folder: Path, name: str) -> Path:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.chunking import CHUNKER_VERSION, ChunkDraft, Chunker
+from ingest.identity import doc_id_for, document_key
 from ingest.loaders import PARSER_VERSION, load_file
 from ingest.report import FileOutcome, IngestReport, Status
 from ingest.summaries import Summarizer
@@ -42,10 +43,6 @@ log = logging.getLogger(__name__)
 Progress = Callable[[FileOutcome, int, int], None]
 _PREFETCH = 4
 _READ_BLOCK = 1 << 20
-
-
-def doc_id_for(source: str) -> str:
-    return hashlib.sha256(source.encode()).hexdigest()[:24]
 
 
 def file_hash(path: Path) -> str:
@@ -138,10 +135,10 @@ class IngestPipeline:
                 report.reembedded_from = info.embedder
                 info = self._rebuild(info)
             self.index.recover(info)
-            known = {row.source: row for row in self.index.documents(info)}
+            known = {document_key(row.source, info.name): row for row in self.index.documents(info)}
             work: list[_Work] = []
             for f in found:
-                item = self._triage(info, f, known.get(str(f.path)), note)
+                item = self._triage(info, f, known.get(document_key(str(f.path), info.name)), note)
                 if item is not None:
                     work.append(item)
             self._process(info, work, note)
@@ -165,7 +162,7 @@ class IngestPipeline:
         note: Callable[[FileOutcome], None],
     ) -> _Work | None:
         source = str(found.path)
-        doc_id = previous.doc_id if previous else doc_id_for(source)
+        doc_id = previous.doc_id if previous else doc_id_for(document_key(source, info.name))
         try:
             st = found.path.stat()
             current = previous is not None and previous.version and previous.fingerprint == self.fingerprint

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from ingest.chunking import CHUNKER_VERSION
+from ingest.identity import upload_folder
 from ingest.loaders import PARSER_VERSION, load_file
 from ingest.pipeline import IngestPipeline
 from ingest.report import IngestReport
@@ -510,3 +511,34 @@ def test_the_embedder_can_be_shared_by_the_loader_thread_and_the_embedding_threa
         stop.set()
         thread.join()
     assert not errors
+
+
+def test_the_same_upload_name_through_another_data_dir_replaces_the_document(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """Two API hosts with their own data dirs on one catalog: a file uploaded under the same name through
+    either is one document, replaced in place; a folder that only looks like an upload folder is not."""
+    shifts = {
+        tmp_path / "host-a": "The night shift at the Verrin depot starts at 22:00 and ends at 06:00.",
+        tmp_path / "host-b": "The night shift at the Verrin depot starts at 23:00 and ends at 07:00.",
+    }
+    paths = []
+    for data_dir, text in shifts.items():
+        path = upload_folder(data_dir, COLLECTION) / "shifts.md"
+        path.parent.mkdir(parents=True)
+        path.write_text(f"# Shifts\n\n{text}\n")
+        paths.append(path)
+    first = harness.run(paths[0])
+    second = harness.run(paths[1])
+    assert [o.status for o in second.outcomes] == ["updated"]
+    rows = harness.components.catalog.documents(COLLECTION)
+    assert [(r.doc_id, r.source) for r in rows] == [(first.outcomes[0].doc_id, str(paths[1]))]
+    texts = harness.all_chunk_texts()
+    assert "23:00" in texts and "22:00" not in texts
+    harness.assert_consistent()
+
+    lookalike = tmp_path / "notes" / "uploads" / "kb" / "shifts.md"
+    lookalike.parent.mkdir(parents=True)
+    lookalike.write_text("# Shifts\n\nThe day shift at the Verrin depot starts at 08:00.\n")
+    assert [o.status for o in harness.run(lookalike).outcomes] == ["added"]
+    assert len(harness.components.catalog.documents(COLLECTION)) == 2
