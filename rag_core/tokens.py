@@ -85,15 +85,31 @@ def _with_parts(tokens: list[str]) -> list[str]:
     return out
 
 
+_KEPT_CHARS = 600
+"""Texts up to this long (questions, sentences) keep their tokens: reranking and corroboration segment the
+same candidate sentences; whole chunks at ingest are tokenised once and not kept."""
+
+
 def lexical_tokens(text: str, *, query: bool = False) -> list[str]:
     """Lower-cased word tokens without punctuation and the most common function words."""
+    if len(text) <= _KEPT_CHARS:
+        return list(_kept_tokens(text, query))
+    return list(_lexical_tokens(text, query))
+
+
+@lru_cache(maxsize=8192)
+def _kept_tokens(text: str, query: bool) -> tuple[str, ...]:
+    return _lexical_tokens(text, query)
+
+
+def _lexical_tokens(text: str, query: bool) -> tuple[str, ...]:
     if has_cjk(text):
         jieba = jieba_module()
         words = jieba.lcut(text) if query else jieba.lcut_for_search(text)
         tokens = [t for w in words for t in _WORD.findall(w.lower())]
     else:
         tokens = _WORD.findall(text.lower())
-    return [t for t in _with_parts(tokens) if t not in _STOPWORDS]
+    return tuple(t for t in _with_parts(tokens) if t not in _STOPWORDS)
 
 
 def question_terms(question: str) -> list[str]:

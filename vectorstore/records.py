@@ -89,20 +89,25 @@ def stored_fields(record: Chunk | DocumentSummary) -> dict[str, Any]:
     }
 
 
+_LAYOUT: dict[type, tuple[tuple[str, str, object], ...]] = {
+    kind: tuple((f.name, _STORED_AS.get(f.name, f.name), f.type) for f in fields(kind) if f.name not in _OWN)
+    for kind in (Chunk, DocumentSummary)
+}
+"""Each stored field of a chunk and of a summary: its name, its stored name and its type."""
+
+
 def from_stored(
     kind: type[Record], collection: str, record_id: str, text: str, m: Mapping[str, Any]
 ) -> Record:
     """The chunk or summary whose stored fields are `m` (missing ones empty)."""
     values: dict[str, Any] = {}
-    for f in fields(kind):
-        if f.name in _OWN:
-            continue
-        value = m.get(_STORED_AS.get(f.name, f.name))
-        if f.type == "int":
+    for name, stored, kind_of in _LAYOUT[kind]:
+        value = m.get(stored)
+        if kind_of == "int":
             value = int(value or 0)
-        elif f.type == "str":
+        elif kind_of == "str":
             value = value or ""
-        values[f.name] = value
+        values[name] = value
     return kind(id=record_id, collection=collection, text=text, **values)
 
 
