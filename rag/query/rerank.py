@@ -111,8 +111,12 @@ class ProximityReranker:
         df = {t: sum(1 for ws in windows if any(t in w for w in ws)) for t in terms}
         n = len(hits)
         idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in terms}
-        total = sum(idf.values()) or 1.0
-        best = [max((sum(idf[t] for t in terms & w) for w in ws), default=0.0) / total for ws in windows]
+        # fsum: exact whatever the order a set yields its terms in (which varies between processes), so
+        # equal windows tie alike in every run
+        total = math.fsum(idf.values()) or 1.0
+        best = [
+            max((math.fsum(idf[t] for t in terms & w) for w in ws), default=0.0) / total for ws in windows
+        ]
         by_words = {i: rank for rank, i in enumerate(sorted(range(n), key=lambda i: (-best[i], i)))}
         # a passage in another script than the question's shares few of its words whatever it says:
         # its words can move it up, their absence does not move it down

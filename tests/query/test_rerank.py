@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,7 @@ import pytest
 from rag.query.rerank import CrossEncoderReranker, PassthroughReranker, ProximityReranker, build_reranker
 from rag_core.errors import ModelNotFound
 from rag_core.query_settings import RerankSettings
+from tests.helpers import REPO
 from tests.query.records import make_chunk, scored
 from tests.tiny_models import save_tiny_cross_encoder
 
@@ -140,3 +144,33 @@ def test_the_proximity_reranker_leaves_passages_in_another_script_in_place() -> 
     assert ranked[0].chunk.text == texts[0]
     english = ProximityReranker().rerank("What is the domestic hotel limit per night?", hits[1:], 3)
     assert [h.chunk.text for h in english] == [h.chunk.text for h in ranked[1:]]
+
+
+_SCORES_IN_A_FRESH_PROCESS = """
+from rag.query.rerank import ProximityReranker
+from tests.query.records import make_chunk, scored
+
+words = "harbour ferry timetable winter schedule departs pier eastern island weekend morning evening".split()
+chunks = [
+    make_chunk(f"d{i}", " ".join(w for j, w in enumerate(words) if (i * j + i) % 5 != 1) + ". Closing line.")
+    for i in range(14)
+]
+hits = ProximityReranker(1.0).rerank(" ".join(reversed(words)) + "?", scored(*chunks), 14)
+print([(h.chunk.doc_id, h.scores["proximity"].hex()) for h in hits])
+"""
+
+
+def test_proximity_scores_are_the_same_in_every_process() -> None:
+    """Python orders a set's strings differently in every process (hash seeds); the reranker's scores,
+    and so the order of near ties, must not depend on that."""
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", _SCORES_IN_A_FRESH_PROCESS],
+            env={**os.environ, "PYTHONHASHSEED": str(seed), "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(8)
+    }
+    assert len(outputs) == 1, outputs
