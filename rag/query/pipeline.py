@@ -41,7 +41,7 @@ from rag_models.bundled import (
 )
 from rag_models.e5_bundled import E5_NAME
 from rag_models.llm.base import LLM, ChatMessage, GenerationOptions
-from rag_models.llm.common import CountedStream, count_text_tokens
+from rag_models.llm.common import CountedStream, count_text_tokens, default_options
 from vectorstore.index import TwoLevelIndex, same_embedder
 from vectorstore.lexical import TermStats
 from vectorstore.records import CollectionInfo
@@ -70,8 +70,7 @@ class StageTrace:
 
 @dataclass(frozen=True, slots=True)
 class _Prompt:
-    llm: LLM
-    answerer: Answerer
+    answerer: Answerer  # with the LLM it answers through
     messages: list[ChatMessage]
     used: list[Passage]  # the passages the prompt holds
     options: GenerationOptions
@@ -159,8 +158,9 @@ class QueryPipeline:
         if prompt is None:
             return _timed(response, prepared.timings, started)
         with _stage("generate", prepared.timings):
-            generation = prompt.llm.generate(prompt.messages, prompt.options, cancel)
-            completion_tokens = generation.completion_tokens or count_text_tokens(prompt.llm, generation.text)
+            llm = prompt.answerer.llm
+            generation = llm.generate(prompt.messages, prompt.options, cancel)
+            completion_tokens = generation.completion_tokens or count_text_tokens(llm, generation.text)
         if generation.finish_reason == "cancelled" and cancel is not None:
             cancel.check()
         return self._after_generation(response, prepared, prompt, generation.text, completion_tokens, started)
@@ -178,7 +178,7 @@ class QueryPipeline:
             return
         timings = prepared.timings
         with _stage("generate", timings):
-            generation = CountedStream(prompt.llm, prompt.messages, prompt.options, cancel)
+            generation = CountedStream(prompt.answerer.llm, prompt.messages, prompt.options, cancel)
             for delta in generation:
                 timings.setdefault("first_token", time.perf_counter() - started)
                 yield Delta(delta)
@@ -210,21 +210,14 @@ class QueryPipeline:
             return response, prepared, None
         with _stage("prompt", prepared.timings):
             llm = self._llm()
-            options = GenerationOptions(
-                temperature=self.settings.llm.temperature,
-                top_p=self.settings.llm.top_p,
-                top_k=self.settings.llm.top_k,
-                repetition_penalty=self.settings.llm.repetition_penalty,
-                max_new_tokens=answer.max_new_tokens,
-                seed=self.settings.llm.seed,
-            )
+            options = default_options(self.settings.llm).with_(max_new_tokens=answer.max_new_tokens)
             resolution = prepared.resolution
             earlier = resolution.context if resolution.method == "context" else ""
             asked = resolution.query if resolution.method == "llm" else request.question
             answerer = Answerer(llm)
             messages, used = answerer.messages(asked, passages, options.max_new_tokens, earlier=earlier)
             prompt_tokens = llm.count_tokens(messages)
-        return response, prepared, _Prompt(llm, answerer, messages, used, options, prompt_tokens)
+        return response, prepared, _Prompt(answerer, messages, used, options, prompt_tokens)
 
     def _after_generation(
         self,
@@ -267,7 +260,6 @@ class QueryPipeline:
         is checked between stages."""
         question = checked_question(request.question, self.settings.api.max_question_chars)
         timings: dict[str, float] = {}
-        cancel = cancel or CancelToken()
         info = same_embedder(self.index.collection(request.collection), self.retriever.embedder.model_name)
         resolution = Resolution(question, "as-asked")
         if request.history and "rewrite" not in request.disabled:
